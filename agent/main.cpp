@@ -1,8 +1,12 @@
 // egress-agent: the headless daemon on every node.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
+
+#include "egw/log.h"
+#include "io/agent.h"
 
 #include "egw/config.h"
 #include "egw/version.h"
@@ -53,7 +57,43 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (checkOnly) return check(configPath);
-  (void)noDatapath;
-  std::cerr << "egress-agent: running is not built yet\n";
-  return 1;
+  auto cfg = egw::loadConfig(configPath);
+  if (!cfg) {
+    std::cerr << cfg.error() << "\n";
+    return 2;
+  }
+  egw::log::setup(cfg->log.level, cfg->log.format);
+  auto log = egw::log::get("agent");
+
+  // Signals are taken synchronously by this thread only: block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  egw::Agent agent(*cfg, egw::AgentOptions{noDatapath});
+  if (auto st = agent.start(); !st) {
+    log->critical("{}: cannot start: {}", cfg->node.name, st.error());
+    agent.shutdown();
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      auto next = egw::loadConfig(configPath);
+      if (!next) {
+        log->error("{}: reload refused, the config is invalid:\n{}", cfg->node.name, next.error());
+        continue;
+      }
+      log->info("{}: reload: {}", cfg->node.name, agent.reload(*next));
+      continue;
+    }
+    log->info("{}: {} received, stopping", cfg->node.name, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    agent.shutdown();
+    return 0;
+  }
 }

@@ -1,5 +1,6 @@
 # All third-party dependencies come from Debian 12 packages (scripts/install-deps.sh).
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)

@@ -14,7 +14,7 @@ PACKAGES=(
   # kernel datapath
   libnl-3-dev libnl-route-3-dev libnftables-dev nftables iproute2
   # libraries
-  libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libssl-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   # runtime bits: nft service names need netbase; procps for pgrep/ps in tests
   netbase procps python3 iputils-ping
   # screenshots of the console and the demo without a display

@@ -1,16 +1,24 @@
 #pragma once
 // The election: Raft's leader election without the log, plus pre-vote, check-quorum and leader
-// leases (docs/architecture.md "Election"). A pure state machine in the style of etcd-io/raft:
-// no sockets, no threads, no clock. Time comes in as `now` (milliseconds of the caller's
-// monotonic clock), randomness from the seed given at construction.
+// leases (DESIGN.md "Election"; the protocol as built and its timing: docs/election.md). A pure
+// state machine in the style of etcd-io/raft: no sockets, no threads, no clock. Time comes in as
+// `now` (milliseconds of the caller's monotonic clock), randomness from the seed given at
+// construction.
 //
-// Driver contract, after every tick()/step()/setter:
+// Driver contract, after every tick()/step()/setter/transferLeadership()/stepDown():
 //   1. auto r = takeReady();
 //   2. if (r.persist) store it durably (fsync + rename) BEFORE sending any message of r;
-//   3. send r.messages; 4. act on r.roleChanged (datapath, events).
+//   3. if (r.leaseChanged && !leaseValid(now)) cut the kernel fence short BEFORE sending: a
+//      handover sends TimeoutNow in the same Ready in which the lease is given up;
+//   4. send r.messages;
+//   5. act on r.roleChanged / r.masterChanged / r.leaseChanged (datapath, events); on a renewal
+//      (leaseChanged and leaseValid) extend the fence to leaseExpiry().
+// Egress with the master's IP is allowed only while leaseValid(now): role() == Master alone is
+// not enough (a new master has no lease until a voter majority acked its first heartbeat round).
+// Call tick(now) at nextTick() at the latest (earlier or more often is harmless).
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -53,11 +61,39 @@ struct HardState {
   bool operator==(const HardState&) const = default;
 };
 
+// Why an incoming message was ignored (counted per reason; also listed in Ready::rejected so the
+// driver can log them with its context).
+enum class Reject {
+  Malformed,      // empty sender, unknown type, term 0, round from the future
+  SelfAddressed,  // from == self
+  Misrouted,      // to != self
+  UnknownSender,  // not a voter and not a member given by setMembers
+  StaleTerm,      // term below ours (a stale heartbeat/vote request is still answered with our term)
+  InLease,        // (pre-)vote refused: heard from a live master within electionTimeout, or
+                  // restarted less than electionTimeout ago
+  NotVoter,       // vote request to a non-voter, or vote response from a non-voter
+  NotEligible,    // TimeoutNow to a node that may not stand
+  Conflict,       // a second master in our own term (a broken peer): ignored
+  Count_
+};
+const char* rejectName(Reject r);
+
+struct Rejection {
+  Reject reason = Reject::Malformed;
+  MsgType type = MsgType::Heartbeat;
+  std::string from;
+  std::uint64_t term = 0;  // the message's term
+};
+
 struct Ready {
   std::vector<Message> messages;
   std::optional<HardState> persist;   // durably store before sending `messages`
   std::optional<Role> roleChanged;    // the new role, when it changed since the last takeReady
+                                      // (also set for Master -> Follower -> Master in one call)
   bool masterChanged = false;         // master() changed (elected, lost, new one seen)
+  bool leaseChanged = false;          // leaseValid()/leaseExpiry() changed: gained, renewed or
+                                      // lost (see the driver contract above)
+  std::vector<Rejection> rejected;    // messages ignored since the last takeReady (for logging)
 };
 
 // Status of another node as the driver knows it (from status reports), used by the master to
@@ -74,7 +110,13 @@ class Election {
   // `restored` is what the driver loaded from disk. `restarted` = true when the node has run
   // before (state file existed or could not be read): it then grants no vote for one election
   // timeout, since it may have acked a lease it no longer remembers.
+  // The node starts as a Follower, NOT eligible: call setEligible(true, now) once it is healthy.
   Election(Settings s, HardState restored, bool restarted, std::uint64_t seed, Time now);
+  ~Election();
+  Election(Election&&) noexcept;
+  Election& operator=(Election&&) noexcept;
+  Election(const Election&) = delete;
+  Election& operator=(const Election&) = delete;
 
   void tick(Time now);
   void step(const Message& m, Time now);  // messages from unknown senders, stale terms etc. are ignored
@@ -98,14 +140,24 @@ class Election {
   std::uint64_t term() const;
   const std::string& master() const;           // known master of term(), empty if none
   bool leaseValid(Time now) const;             // master holds a lease acked by a voter majority
-  Time leaseExpiry() const;                    // when the current lease ends (master only)
+  Time leaseExpiry() const;                    // when the current lease ends (master only);
+                                               // without a lease: a time not after it was lost
+                                               // (0 if never held), so expiry - now <= 0
   bool isVoter() const;
   const Settings& settings() const;
 
+  // Additions for drivers and tests.
+  bool eligible() const;
+  const HardState& hardState() const;
+  // The latest local time at which tick() must be called next (heartbeat due, lease end, election
+  // timeout, master loss). Calling tick() earlier or more often is harmless.
+  Time nextTick() const;
+  std::uint64_t rejectedCount(Reject r) const;
+  std::uint64_t rejectedTotal() const;
+
  private:
   struct Impl;
-  // Implementation is in election.cpp; members are declared there to keep this header stable.
-  std::vector<std::uint8_t> storage_;  // placeholder replaced by the implementation
+  std::unique_ptr<Impl> d_;
 };
 
 }  // namespace egw::election

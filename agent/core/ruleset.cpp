@@ -1,0 +1,208 @@
+#include "core/ruleset.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string_view>
+
+namespace egw {
+
+namespace {
+
+std::string hex(std::uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// nft quotes strings with "..." and has no escapes: refuse anything that could break out.
+bool safeToQuote(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return c > ' ' && c < 127 && c != '"' && c != '\\' && c != ';' && c != '#' && c != '{' && c != '}';
+  });
+}
+
+std::string elements(const std::vector<Cidr>& cidrs) {
+  if (cidrs.empty()) return {};
+  std::string out = " elements = { ";
+  for (std::size_t i = 0; i < cidrs.size(); ++i) {
+    if (i) out += ", ";
+    out += cidrs[i].prefix() == 32 ? cidrs[i].address().str() : cidrs[i].str();
+  }
+  out += " };";
+  return out;
+}
+
+std::string intervalSet(const std::string& name, const std::vector<Cidr>& cidrs) {
+  return "  set " + name + " { type ipv4_addr; flags interval;" + elements(cidrs) + " }\n";
+}
+
+std::string leaseSet(const std::string& iface, Millis lease) {
+  std::string s = std::string("  set ") + ruleset::kLeaseSet + " { type ifname; flags timeout;";
+  if (lease.count() > 0) s += " elements = { \"" + iface + "\" timeout " + std::to_string(lease.count()) + "ms };";
+  return s + " }\n";
+}
+
+std::string markMatch(const Config& cfg) {
+  return "meta mark & " + hex(cfg.datapath.fwmark) + " == " + hex(cfg.datapath.fwmark);
+}
+
+std::string policySelector(std::size_t i) {
+  auto p = "p" + std::to_string(i);
+  return "ip saddr @" + p + "_src ip daddr @" + p + "_dst ip daddr != @" + p + "_exc";
+}
+
+// Every chain and rule carry a comment naming it: counters are read back by comment, and a
+// human reading `nft list table` sees why each rule is there.
+std::string chain(const std::string& name, const std::string& hook, const std::vector<std::string>& rules) {
+  std::string s = "  chain " + name + " {\n    " + hook + "; policy accept;\n";
+  for (const auto& r : rules) s += "    " + r + "\n";
+  return s + "  }\n";
+}
+
+std::string comment(const std::string& c) { return " comment \"" + c + "\""; }
+
+}  // namespace
+
+std::string roleName(DatapathRole r) {
+  switch (r) {
+    case DatapathRole::NoMaster: return "no-master";
+    case DatapathRole::Follower: return "follower";
+    case DatapathRole::Master: return "master";
+  }
+  return "?";
+}
+
+Status checkRenderable(const Config& cfg, const DesiredState& st) {
+  const auto& dp = cfg.datapath;
+  if (dp.table.empty() || !safeToQuote(dp.table)) return Status::failure("datapath.table: invalid table name '" + dp.table + "'");
+  if (dp.fwmark == 0) return Status::failure("datapath.fwmark: must not be 0");
+  if (cfg.policies.empty()) return Status::failure("policies: at least one policy is needed for the datapath");
+  for (const auto& p : cfg.policies) {
+    if (!safeToQuote(p.name)) return Status::failure("policies: invalid policy name '" + p.name + "'");
+    for (const auto* list : {&p.sources, &p.destinations, &p.exclude})
+      for (const auto& c : *list)
+        if (!c.address().isV4()) return Status::failure("policy " + p.name + ": IPv6 prefix " + c.str() + " is not supported by the datapath");
+  }
+  if (st.role == DatapathRole::Follower && !st.masterAddress)
+    return Status::failure("follower state without a master address");
+  if (st.role == DatapathRole::Follower && !st.masterAddress->isV4())
+    return Status::failure("master address " + st.masterAddress->str() + " is not IPv4");
+  if (st.role == DatapathRole::Master) {
+    if (!safeToQuote(cfg.node.egress.interface))
+      return Status::failure("node.egress.interface: a master needs a valid egress interface, got '" + cfg.node.egress.interface + "'");
+    if (cfg.mode == Mode::VirtualIp) {
+      if (!cfg.virtualIp) return Status::failure("virtual_ip: required in virtual-ip mode");
+    } else if (!st.egressIp || !st.egressIp->isV4()) {
+      return Status::failure("master in primary-ip mode without an IPv4 egress IP");
+    }
+  }
+  if (cfg.mode == Mode::VirtualIp && (!cfg.virtualIp || !safeToQuote(cfg.virtualIp->interface)))
+    return Status::failure("virtual_ip: an address and a valid interface are required in virtual-ip mode");
+  return {};
+}
+
+std::size_t expectedRuleCount(const Config& cfg, const DesiredState& st) {
+  std::size_t n = 2 * cfg.policies.size();
+  if (st.role == DatapathRole::Master) n += 2;
+  if (st.role == DatapathRole::NoMaster && cfg.datapath.noMaster == NoMaster::Drop) n += 2;
+  return n;
+}
+
+std::string renderRuleset(const Config& cfg, const DesiredState& st) {
+  const auto& t = cfg.datapath.table;
+  const auto mark = markMatch(cfg);
+  const auto& egressIf = cfg.node.egress.interface;
+  std::string s;
+  s += "# egress-gateway datapath: node " + cfg.node.name + ", role " + roleName(st.role) + ", mode " + modeName(cfg.mode) + "\n";
+  // Create-then-delete makes the delete valid whether or not the table exists; the whole
+  // script is one transaction, so packets see either the old table or the new one.
+  s += "table inet " + t + " {}\n";
+  s += "delete table inet " + t + "\n";
+  s += "table inet " + t + " {\n";
+  for (std::size_t i = 0; i < cfg.policies.size(); ++i) {
+    const auto& p = cfg.policies[i];
+    auto n = "p" + std::to_string(i);
+    s += "  # policy " + p.name + "\n";
+    s += intervalSet(n + "_src", p.sources);
+    s += intervalSet(n + "_dst", p.destinations);
+    s += intervalSet(n + "_exc", p.exclude);
+  }
+  // The lease element lives only on the master; elsewhere the set is empty so a stale refresh
+  // can never open anything.
+  s += leaseSet(egressIf.empty() ? std::string("-") : egressIf,
+                st.role == DatapathRole::Master ? st.lease : Millis{0});
+
+  // Marking runs on every packet (not only on new connections), so established flows keep
+  // being policy-routed and fenced after a switch. The mark is OR-ed in to leave other bits alone.
+  std::vector<std::string> pre, out;
+  const auto setMark = "meta mark set meta mark | " + hex(cfg.datapath.fwmark);
+  for (std::size_t i = 0; i < cfg.policies.size(); ++i) {
+    pre.push_back(policySelector(i) + " counter " + setMark + comment("mark-prerouting:" + cfg.policies[i].name));
+    out.push_back(policySelector(i) + " counter " + setMark + comment("mark-output:" + cfg.policies[i].name));
+  }
+  s += chain("mark_prerouting", "type filter hook prerouting priority mangle", pre);
+  s += chain("mark_output", "type route hook output priority mangle", out);
+
+  if (st.role == DatapathRole::Master) {
+    // Fencing: selected traffic may leave the egress interface only while the lease element
+    // exists. This chain sees every packet, so established flows stop too when it expires.
+    s += chain("egress_fence", "type filter hook postrouting priority filter",
+               {"oifname \"" + egressIf + "\" " + mark + " oifname != @" + ruleset::kLeaseSet + " counter drop" +
+                comment(ruleset::kFenceComment)});
+    // Identical on every candidate in virtual-ip mode (the VIP), so a flow moved to a new master
+    // keeps its source address and conntrack picks it up mid-stream.
+    const auto to = cfg.mode == Mode::VirtualIp ? cfg.virtualIp->address.address().str() : st.egressIp->str();
+    s += chain("egress_snat", "type nat hook postrouting priority srcnat",
+               {"oifname \"" + egressIf + "\" " + mark + " counter snat ip to " + to + comment(ruleset::kSnatComment)});
+  } else if (st.role == DatapathRole::NoMaster && cfg.datapath.noMaster == NoMaster::Drop) {
+    // Fail closed: without a master the selected traffic must not leave with an address that
+    // may not be on the allowlist.
+    s += chain("no_master_forward", "type filter hook forward priority filter",
+               {mark + " counter drop" + comment(ruleset::kNoMasterForwardComment)});
+    s += chain("no_master_output", "type filter hook output priority filter",
+               {mark + " counter drop" + comment(ruleset::kNoMasterOutputComment)});
+  }
+  s += "}\n";
+
+  if (cfg.mode == Mode::VirtualIp) {
+    // The kernel's own ARP answers for the VIP are fenced by the same lease: a frozen master
+    // stops claiming the address when its lease ends. (Gratuitous ARP from AF_PACKET bypasses
+    // this hook; the agent only sends it while it holds a lease.)
+    const auto& vipIf = cfg.virtualIp->interface;
+    s += "table arp " + t + " {}\n";
+    s += "delete table arp " + t + "\n";
+    s += "table arp " + t + " {\n";
+    s += leaseSet(vipIf, st.role == DatapathRole::Master ? st.lease : Millis{0});
+    s += chain("arp_fence", "type filter hook output priority filter",
+               {"arp saddr ip " + cfg.virtualIp->address.address().str() + " oifname != @" + ruleset::kLeaseSet +
+                " counter drop" + comment(ruleset::kArpFenceComment)});
+    s += "}\n";
+  }
+  return s;
+}
+
+std::string renderLeaseRefresh(const Config& cfg, Millis lease) {
+  const auto& t = cfg.datapath.table;
+  auto one = [&](const std::string& family, const std::string& iface) {
+    if (lease.count() <= 0)  // end the lease now: add (in case it is gone) and delete
+      return "add element " + family + " " + t + " " + ruleset::kLeaseSet + " { \"" + iface + "\" timeout 1ms }\n" +
+             "delete element " + family + " " + t + " " + ruleset::kLeaseSet + " { \"" + iface + "\" }\n";
+    auto elem = "{ \"" + iface + "\" timeout " + std::to_string(lease.count()) + "ms }";
+    return "add element " + family + " " + t + " " + ruleset::kLeaseSet + " " + elem + "\n" +
+           "delete element " + family + " " + t + " " + ruleset::kLeaseSet + " { \"" + iface + "\" }\n" +
+           "add element " + family + " " + t + " " + ruleset::kLeaseSet + " " + elem + "\n";
+  };
+  auto s = one("inet", cfg.node.egress.interface);
+  if (cfg.mode == Mode::VirtualIp && cfg.virtualIp) s += one("arp", cfg.virtualIp->interface);
+  return s;
+}
+
+std::string renderRemoveAll(const Config& cfg) {
+  const auto& t = cfg.datapath.table;
+  std::string s = "table inet " + t + " {}\ndelete table inet " + t + "\n";
+  // Always remove a leftover arp table too (a previous run may have been in virtual-ip mode).
+  s += "table arp " + t + " {}\ndelete table arp " + t + "\n";
+  return s;
+}
+
+}  // namespace egw

@@ -1,0 +1,814 @@
+#include "io/agent.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "egw/log.h"
+#include "egw/version.h"
+#include "io/agent_datapath.h"
+#include "io/cluster_service.h"
+#include "io/event_store.h"
+#include "io/grpc_util.h"
+#include "io/metrics_server.h"
+#include "io/peer_transport.h"
+
+namespace egw {
+
+namespace pb = egressgw::v1;
+using election::Role;
+using election::Time;
+
+namespace {
+
+std::int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+pb::MessageType toProto(election::MsgType t) {
+  switch (t) {
+    case election::MsgType::PreVote: return pb::PRE_VOTE;
+    case election::MsgType::PreVoteResp: return pb::PRE_VOTE_RESPONSE;
+    case election::MsgType::Vote: return pb::VOTE;
+    case election::MsgType::VoteResp: return pb::VOTE_RESPONSE;
+    case election::MsgType::Heartbeat: return pb::HEARTBEAT;
+    case election::MsgType::HeartbeatResp: return pb::HEARTBEAT_RESPONSE;
+    case election::MsgType::TimeoutNow: return pb::TIMEOUT_NOW;
+  }
+  return pb::MESSAGE_TYPE_UNSPECIFIED;
+}
+
+std::optional<election::MsgType> fromProto(pb::MessageType t) {
+  switch (t) {
+    case pb::PRE_VOTE: return election::MsgType::PreVote;
+    case pb::PRE_VOTE_RESPONSE: return election::MsgType::PreVoteResp;
+    case pb::VOTE: return election::MsgType::Vote;
+    case pb::VOTE_RESPONSE: return election::MsgType::VoteResp;
+    case pb::HEARTBEAT: return election::MsgType::Heartbeat;
+    case pb::HEARTBEAT_RESPONSE: return election::MsgType::HeartbeatResp;
+    case pb::TIMEOUT_NOW: return election::MsgType::TimeoutNow;
+    default: return std::nullopt;
+  }
+}
+
+pb::Role roleToProto(Role r, bool observer) {
+  switch (r) {
+    case Role::Follower: return observer ? pb::OBSERVER : pb::FOLLOWER;
+    case Role::PreCandidate: return pb::PRE_CANDIDATE;
+    case Role::Candidate: return pb::CANDIDATE;
+    case Role::Master: return pb::MASTER;
+  }
+  return pb::ROLE_UNSPECIFIED;
+}
+
+pb::Candidacy candidacyToProto(CandidacyState c) {
+  switch (c) {
+    case CandidacyState::None: return pb::CANDIDACY_NONE;
+    case CandidacyState::Pending: return pb::CANDIDACY_PENDING;
+    case CandidacyState::Enabled: return pb::CANDIDACY_ENABLED;
+    case CandidacyState::Disabled: return pb::CANDIDACY_DISABLED;
+  }
+  return pb::CANDIDACY_UNSPECIFIED;
+}
+
+}  // namespace
+
+Agent::Agent(Config cfg, AgentOptions opts)
+    : cfg_(std::move(cfg)), opts_(opts), log_(log::get("agent")), store_(cfg_.stateDir), priority_(cfg_.node.priority) {}
+
+Agent::~Agent() {
+  if (thread_.joinable()) shutdown();
+}
+
+Time Agent::now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - epoch_).count();
+}
+
+std::string Agent::advertised(const Endpoint& e) const {
+  // A listener on 0.0.0.0 is reached at the node's cluster address.
+  if (e.host == "0.0.0.0" || e.host == "::") return Endpoint{cfg_.node.address.str(), e.port}.str();
+  return e.str();
+}
+
+void Agent::rebuildElection(election::HardState hs, bool restarted) {
+  election::Settings s;
+  s.self = cfg_.node.name;
+  for (const auto& v : cfg_.voters) s.voters.push_back(v.name);
+  s.candidate = cfg_.node.candidate;
+  s.priority = priority_;
+  s.heartbeatInterval = cfg_.election.heartbeatInterval.count();
+  s.electionTimeout = cfg_.election.electionTimeout.count();
+  s.lease = cfg_.election.lease().count();
+  s.preempt = cfg_.election.preempt;
+  std::uint64_t seed = std::hash<std::string>{}(cfg_.node.name) ^ static_cast<std::uint64_t>(wallMs());
+  election_ = std::make_unique<election::Election>(s, hs, restarted, seed, now());
+  election_->setEligible(eligible(), now());
+}
+
+Status Agent::start() {
+  auto loaded = store_.load();
+  if (!loaded) return Status::failure(loaded.error());
+  bool restarted = loaded->existed;
+  if (loaded->corrupt) {
+    // We cannot know whom we voted for in which term. Never vote in the first term we see
+    // (handled in handlePeerMessage) and grant nothing for one election timeout.
+    log_->error("{}: {}; this node will not vote in the current term and rejoins as a follower", cfg_.node.name,
+                loaded->problem);
+    amnesia_ = true;
+  } else {
+    persisted_ = loaded->state;
+  }
+  if (persisted_.candidacy == CandidacyState::None && cfg_.node.candidate) persisted_.candidacy = CandidacyState::Enabled;
+  if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
+
+  auto ev = EventStore::open(cfg_.stateDir, cfg_.node.name);
+  if (!ev) return Status::failure(ev.error());
+  events_ = std::move(*ev);
+
+  if (!opts_.noDatapath) {
+    auto dp = makeKernelDatapath(cfg_, [this](DatapathReport r) {
+      post([this, r] {
+        switch (r.kind) {
+          case DatapathReport::Kind::Applied:
+            log::get("datapath")->debug("{}: applied in {} us", cfg_.node.name, r.durationUs);
+            if (!r.detail.empty()) record("datapath_switched", cfg_.node.name, r.detail);
+            break;
+          case DatapathReport::Kind::ApplyFailed:
+            record("datapath_failed", cfg_.node.name, r.detail);
+            break;
+          case DatapathReport::Kind::Repaired:
+            record("datapath_repaired", cfg_.node.name, r.detail);
+            break;
+          case DatapathReport::Kind::HealthChanged: break;
+        }
+        updateEligibility(now());
+      });
+    });
+    if (!dp) return Status::failure("datapath: " + dp.error());
+    datapath_ = std::move(*dp);
+  }
+
+  rebuildElection(persisted_.hard, restarted);
+
+  auto creds = channelCredentials(cfg_.tls);
+  if (!creds) return Status::failure(creds.error());
+  const int et = static_cast<int>(cfg_.election.electionTimeout.count());
+  peers_ = std::make_unique<PeerClients>(*creds, std::max(50, et), std::max(100, et));
+  peerService_ = std::make_unique<PeerService>(
+      [this](pb::ElectionMessage&& m, const std::string& peer) { return onPeerMessage(std::move(m), peer); });
+
+  auto screds = serverCredentials(cfg_.tls);
+  if (!screds) return Status::failure(screds.error());
+  {
+    grpc::ServerBuilder b;
+    b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second agent must not share our port
+    b.AddListeningPort(cfg_.listen.peer.str(), *screds, &peerPort_);
+    b.RegisterService(peerService_.get());
+    b.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    peerServer_ = b.BuildAndStart();
+    if (!peerServer_ || peerPort_ == 0)
+      return Status::failure("listen.peer: cannot listen on " + cfg_.listen.peer.str() + " (address in use or not local?)");
+  }
+  clusterService_ = std::make_unique<ClusterService>(*this, *events_);
+  {
+    grpc::ServerBuilder b;
+    b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    b.AddListeningPort(cfg_.listen.api.str(), *screds, &apiPort_);
+    b.RegisterService(clusterService_.get());
+    b.SetMaxReceiveMessageSize(1024 * 1024);
+    apiServer_ = b.BuildAndStart();
+    if (!apiServer_ || apiPort_ == 0)
+      return Status::failure("listen.api: cannot listen on " + cfg_.listen.api.str() + " (address in use or not local?)");
+  }
+  if (cfg_.listen.metrics) {
+    metrics_ = std::make_unique<MetricsServer>([this] { return metricsSnapshot(); });
+    auto port = metrics_->start(cfg_.listen.metrics->host, cfg_.listen.metrics->port);
+    if (!port) return Status::failure("listen.metrics: " + port.error());
+  }
+  if (!cfg_.tls)
+    log_->warn("{}: no tls configured: peer and API traffic is unauthenticated{}", cfg_.node.name,
+               cfg_.insecure ? " (insecure: true)" : " (loopback only)");
+  log_->info("{}: started: {} {}, peer {} api {}, {} voters, heartbeat {} election timeout {} lease {}{}",
+             cfg_.node.name, cfg_.isVoter() ? "voter" : "non-voter", cfg_.node.candidate ? "candidate" : "observer",
+             advertised(cfg_.listen.peer), advertised(cfg_.listen.api), cfg_.voters.size(),
+             formatDuration(cfg_.election.heartbeatInterval), formatDuration(cfg_.election.electionTimeout),
+             formatDuration(cfg_.election.lease()), opts_.noDatapath ? ", datapath off" : "");
+  record("node_started", cfg_.node.name,
+         std::string("agent ") + kVersion + " started as " + (cfg_.node.candidate ? "candidate" : "observer") +
+             (restarted ? " (restart: no vote for one election timeout)" : ""));
+  updateDatapath();
+  publishState();
+  thread_ = std::thread([this] { loop(); });
+  return {};
+}
+
+void Agent::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void Agent::loop() {
+  const auto tick = std::chrono::milliseconds(
+      std::clamp<std::int64_t>(cfg_.election.heartbeatInterval.count() / 10, 2, 10));
+  auto next = Clock::now();
+  while (!stop_.load()) {
+    std::deque<std::function<void()>> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, next, [&] { return !tasks_.empty() || stop_.load(); });
+      batch.swap(tasks_);
+    }
+    for (auto& t : batch) t();
+    if (Clock::now() >= next) {
+      onTick(now());
+      next = Clock::now() + tick;
+    }
+  }
+  // Run what was posted before stop (e.g. the shutdown steps).
+  std::deque<std::function<void()>> rest;
+  {
+    std::lock_guard lock(mu_);
+    rest.swap(tasks_);
+  }
+  for (auto& t : rest) t();
+}
+
+bool Agent::eligible() const {
+  return cfg_.node.candidate && persisted_.candidacy == CandidacyState::Enabled && verdict_.healthy;
+}
+
+void Agent::updateEligibility(Time t) {
+  if (datapath_) health_ = datapath_->health();
+  auto v = evaluateHealth(health_, cfg_.node.egress.interface);
+  if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
+    std::string why;
+    for (const auto& p : v.problems) why += (why.empty() ? "" : "; ") + p;
+    if (cfg_.node.candidate)
+      record("health_changed", cfg_.node.name, v.healthy ? "healthy again" : "unhealthy: " + why);
+    verdict_ = v;
+  }
+  election_->setEligible(eligible(), t);
+  process();
+}
+
+void Agent::onTick(Time t) {
+  election_->tick(t);
+  process();
+  if (pendingHandover_ && t >= pendingHandover_->deadline) {
+    auto done = std::move(pendingHandover_->done);
+    pendingHandover_.reset();
+    done(false, "handover timed out: no new master within " + std::to_string(2 * cfg_.election.electionTimeout.count()) + " ms", "");
+  }
+  const Time reportEvery = std::max<Time>(cfg_.election.heartbeatInterval.count(), 50);
+  if (t - lastReportAt_ >= reportEvery) {
+    lastReportAt_ = t;
+    if (datapath_ && (t / reportEvery) % 5 == 0) updateEligibility(t);
+    sendStatusReport(t);
+    refreshMembers(t);
+    publishState();
+  }
+}
+
+void Agent::process() {
+  auto r = election_->takeReady();
+  if (r.persist) {
+    persisted_.hard = *r.persist;
+    auto st = store_.save(persisted_);
+    if (!st) {
+      // Sending a vote we could not persist could let us vote twice after a crash: drop the
+      // messages of this step and stop standing until the disk works again.
+      log::get("election")->error("{} term {}: cannot persist election state: {}; messages of this step dropped",
+                                  cfg_.node.name, r.persist->term, st.error());
+      health_.hostProblems = {"cannot persist election state: " + st.error()};
+      return;
+    }
+  }
+  const auto t = now();
+  if (r.leaseChanged && datapath_) {
+    // Cut the kernel fence before anything else goes out (a handover's TimeoutNow among it),
+    // or extend it to the new expiry.
+    datapath_->refreshLease(election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
+  }
+  for (const auto& rej : r.rejected) {
+    ++rejectedMessages_;
+    log::get("election")->debug("{} term {}: ignored {} from {}: {}", cfg_.node.name, election_->term(),
+                                election::msgTypeName(rej.type), rej.from, election::rejectName(rej.reason));
+  }
+  for (const auto& m : r.messages) sendElection(m);
+  if (r.roleChanged) {
+    auto role = *r.roleChanged;
+    log::get("election")->info("{} term {}: role {}", cfg_.node.name, election_->term(), election::roleName(role));
+    if (role == Role::PreCandidate || role == Role::Candidate) {
+      if (role == Role::Candidate)
+        record("election_started", cfg_.node.name, "campaigning for term " + std::to_string(election_->term()));
+    }
+  }
+  if (r.masterChanged || r.roleChanged) {
+    const auto& m = election_->master();
+    if (m != lastMaster_) {
+      if (m.empty()) {
+        masterLostAt_ = t;
+        log::get("election")->warn("{} term {}: master {} lost", cfg_.node.name, election_->term(), lastMaster_);
+        if (election_->isVoter() || lastMaster_ == cfg_.node.name)
+          record("master_lost", lastMaster_, lastMaster_ == cfg_.node.name ? "stepped down: lease not renewed by a voter majority" : "no heartbeat within the election timeout");
+      } else {
+        std::int64_t gap = masterLostAt_ >= 0 ? t - masterLostAt_ : -1;
+        if (m == cfg_.node.name) {
+          ++failovers_;
+          if (!lastMaster_.empty() || masterLostAt_ >= 0) lastFailoverGapMs_ = gap;
+          if (gap >= 0) {
+            std::lock_guard lock(metricsMu_);
+            metricsGaps_.observe(static_cast<double>(gap) / 1000.0);
+          }
+          log::get("election")->info("{} term {}: elected master{}", cfg_.node.name, election_->term(),
+                                     gap >= 0 ? " " + std::to_string(gap) + " ms after the previous master was lost" : "");
+          record("master_elected", m, "elected in term " + std::to_string(election_->term()), gap);
+        } else {
+          log::get("election")->info("{} term {}: following master {}", cfg_.node.name, election_->term(), m);
+        }
+        masterSinceMs_ = wallMs();
+        masterLostAt_ = -1;
+        if (pendingHandover_ && m != pendingHandover_->from) {
+          auto done = std::move(pendingHandover_->done);
+          pendingHandover_.reset();
+          done(true, "handed over to " + m, m);
+        }
+      }
+      lastMaster_ = m;
+      updateDatapath();
+      publishState();
+    }
+  }
+}
+
+void Agent::updateDatapath() {
+  if (!datapath_) return;
+  const auto& m = election_->master();
+  if (election_->role() == Role::Master) {
+    const auto t = now();
+    datapath_->setRole(AgentDatapath::Role::Master, std::nullopt,
+                       election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
+  } else if (!m.empty()) {
+    std::optional<IpAddress> addr;
+    if (auto it = members_.find(m); it != members_.end()) addr = IpAddress::parse(it->second.status.address());
+    if (!addr)
+      for (const auto& v : cfg_.voters)
+        if (v.name == m) addr = IpAddress::parse(v.address.host);
+    if (addr) datapath_->setRole(AgentDatapath::Role::Follower, addr, 0);
+    else datapath_->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
+  } else {
+    datapath_->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
+  }
+}
+
+std::optional<std::string> Agent::endpointOf(const std::string& node) const {
+  for (const auto& v : cfg_.voters)
+    if (v.name == node) return v.address.str();
+  if (auto it = members_.find(node); it != members_.end() && !it->second.status.peer_endpoint().empty())
+    return it->second.status.peer_endpoint();
+  return std::nullopt;
+}
+
+void Agent::sendTo(const std::string& node, pb::ElectionMessage msg) {
+  auto ep = endpointOf(node);
+  if (!ep) return;
+  msg.set_from(cfg_.node.name);
+  msg.set_to(node);
+  msg.set_from_endpoint(advertised(cfg_.listen.peer));
+  msg.set_protocol(kProtocolVersion);
+  ++messageCounts_[pb::MessageType_Name(msg.type())];
+  peers_->send(*ep, std::move(msg));
+}
+
+void Agent::sendElection(const election::Message& m) {
+  pb::ElectionMessage out;
+  out.set_type(toProto(m.type));
+  out.set_term(m.term);
+  out.set_granted(m.granted);
+  out.set_round(m.round);
+  out.set_priority(m.priority);
+  out.set_transfer(m.transfer);
+  if (m.type == election::MsgType::Heartbeat) {
+    // The cluster view and the events the receiver lacks ride on heartbeats.
+    ++heartbeatCount_;
+    for (const auto& [name, mem] : members_) *out.add_cluster() = mem.status;
+    *out.add_cluster() = selfStatus();
+    if (auto it = members_.find(m.to); it != members_.end()) {
+      std::map<std::string, std::uint64_t> known(it->second.knownEvents.begin(), it->second.knownEvents.end());
+      for (auto& e : events_->missingFor(known, 64)) *out.add_events() = std::move(e);
+    }
+    for (const auto& [o, s] : events_->known()) (*out.mutable_known_events())[o] = s;
+  }
+  sendTo(m.to, std::move(out));
+}
+
+pb::NodeStatus Agent::selfStatus() const {
+  pb::NodeStatus s;
+  s.set_name(cfg_.node.name);
+  s.set_address(cfg_.node.address.str());
+  s.set_peer_endpoint(advertised(cfg_.listen.peer));
+  s.set_api_endpoint(advertised(cfg_.listen.api));
+  std::optional<IpAddress> eip = cfg_.node.egress.ip;
+  if (!eip && datapath_) eip = datapath_->egressIp();
+  if (eip) s.set_egress_ip(eip->str());
+  s.set_egress_interface(cfg_.node.egress.interface);
+  const bool observer = !cfg_.node.candidate && !cfg_.isVoter();
+  s.set_role(roleToProto(election_->role(), observer));
+  s.set_term(election_->term());
+  s.set_candidacy(candidacyToProto(persisted_.candidacy));
+  s.set_voter(cfg_.isVoter());
+  s.set_healthy(verdict_.healthy);
+  for (const auto& p : verdict_.problems) s.add_health_problems(p);
+  s.set_allowlist(pb::ALLOWLIST_UNKNOWN);
+  if (datapath_) {
+    auto c = datapath_->counters();
+    s.mutable_snat()->set_packets(c.snatPackets);
+    s.mutable_snat()->set_bytes(c.snatBytes);
+    s.mutable_marked()->set_packets(c.markedPackets);
+    s.mutable_marked()->set_bytes(c.markedBytes);
+  }
+  s.set_version(kVersion);
+  s.set_priority(priority_);
+  s.set_wall_time_ms(wallMs());
+  s.set_event_seq(events_ ? events_->lastLocalSeq() : 0);
+  s.set_datapath_ready(!datapath_ || health_.datapathApplied);
+  s.set_protocol(kProtocolVersion);
+  return s;
+}
+
+void Agent::sendStatusReport(Time) {
+  // To the master when one is known (it builds the cluster view), else to every voter.
+  pb::ElectionMessage msg;
+  msg.set_type(pb::STATUS_REPORT);
+  msg.set_term(election_->term());
+  *msg.mutable_status() = selfStatus();
+  for (const auto& [o, s] : events_->known()) (*msg.mutable_known_events())[o] = s;
+  std::vector<std::string> targets;
+  const auto& m = election_->master();
+  if (!m.empty() && m != cfg_.node.name) {
+    targets.push_back(m);
+  } else if (m.empty()) {
+    for (const auto& v : cfg_.voters)
+      if (v.name != cfg_.node.name) targets.push_back(v.name);
+  }
+  for (const auto& t : targets) {
+    auto copy = msg;
+    std::map<std::string, std::uint64_t> known;
+    if (auto it = members_.find(t); it != members_.end()) known = it->second.knownEvents;
+    for (auto& e : events_->missingFor(known, 64)) *copy.add_events() = std::move(e);
+    sendTo(t, std::move(copy));
+  }
+}
+
+void Agent::refreshMembers(Time t) {
+  // A node that has not reported for 20 election timeouts has left the cluster view.
+  const Time expiry = 20 * cfg_.election.electionTimeout.count();
+  std::vector<election::PeerInfo> nonVoters, all;
+  for (auto it = members_.begin(); it != members_.end();) {
+    if (!it->second.fromConfig && t - it->second.lastSeen > expiry && election_->role() == Role::Master) {
+      record("node_left", it->first, "no status report for " + std::to_string(expiry) + " ms");
+      it = members_.erase(it);
+      continue;
+    }
+    const auto& s = it->second.status;
+    election::PeerInfo p{it->first, s.candidacy() == pb::CANDIDACY_ENABLED,
+                         s.candidacy() == pb::CANDIDACY_ENABLED && s.healthy() && s.allowlist() != pb::ALLOWLIST_REJECTED &&
+                             t - it->second.lastSeen < 3 * cfg_.election.electionTimeout.count(),
+                         s.priority()};
+    all.push_back(p);
+    if (!s.voter()) nonVoters.push_back(p);
+    ++it;
+  }
+  election_->setMembers(nonVoters);
+  election_->setPeerInfo(all);
+  process();
+}
+
+std::string Agent::onPeerMessage(pb::ElectionMessage&& m, const std::string& peer) {
+  if (m.protocol() != kProtocolVersion)
+    return "protocol " + std::to_string(m.protocol()) + " not supported (this agent speaks " +
+           std::to_string(kProtocolVersion) + ")";
+  if (m.from().empty() || m.from().size() > 63) return "missing or invalid sender name";
+  if (m.to() != cfg_.node.name) return "message for " + m.to() + " delivered to " + cfg_.node.name;
+  if (m.cluster_size() > 10000 || m.events_size() > 1000) return "message too large";
+  post([this, m = std::move(m), peer] {
+    (void)peer;
+    handlePeerMessage(m, now());
+  });
+  return {};
+}
+
+void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
+  const bool fromVoter = std::any_of(cfg_.voters.begin(), cfg_.voters.end(), [&](const auto& v) { return v.name == m.from(); });
+  if (m.type() == pb::STATUS_REPORT) {
+    if (!m.has_status() || m.status().name() != m.from()) {
+      ++rejectedMessages_;
+      log::get("election")->warn("{}: status report from {} rejected: name mismatch", cfg_.node.name, m.from());
+      return;
+    }
+    auto& mem = members_[m.from()];
+    const bool fresh = mem.lastSeen == 0 && !mem.fromConfig;
+    mem.status = m.status();
+    mem.lastSeen = t;
+    mem.fromConfig = fromVoter;
+    mem.knownEvents.clear();
+    for (const auto& [o, s] : m.known_events()) mem.knownEvents[o] = s;
+    mergeEvents(m);
+    if (fresh && election_->role() == Role::Master)
+      record("node_joined", m.from(), "joined as " + std::string(m.status().voter() ? "voter" : "non-voter") + " " +
+                                          (m.status().candidacy() == pb::CANDIDACY_NONE ? "observer" : "candidate"));
+    return;
+  }
+  auto type = fromProto(m.type());
+  if (!type) {
+    ++rejectedMessages_;
+    log::get("election")->warn("{}: message of unknown type {} from {} rejected", cfg_.node.name, static_cast<int>(m.type()), m.from());
+    return;
+  }
+  if (!fromVoter && !members_.count(m.from()) && *type != election::MsgType::HeartbeatResp &&
+      *type != election::MsgType::PreVote && *type != election::MsgType::Vote) {
+    // Unknown non-voter nodes may ask for votes (candidates) and answer heartbeats; anything
+    // else from a stranger is dropped.
+    ++rejectedMessages_;
+    log::get("election")->warn("{}: {} from unknown node {} rejected", cfg_.node.name, pb::MessageType_Name(m.type()), m.from());
+    return;
+  }
+  if (*type == election::MsgType::PreVote || *type == election::MsgType::Vote) {
+    // Remember a candidate's endpoint so the response can reach it.
+    auto& mem = members_[m.from()];
+    if (mem.status.name().empty()) {
+      mem.status.set_name(m.from());
+      mem.status.set_peer_endpoint(m.from_endpoint());
+      mem.fromConfig = fromVoter;
+      mem.lastSeen = t;
+    }
+  }
+  if (amnesia_ && m.term() > 0) {
+    // Our state file was lost: treat the first term we hear of as already voted in.
+    amnesia_ = false;
+    election::HardState hs{std::max(m.term(), election_->term()), "?unknown"};
+    persisted_.hard = hs;
+    if (auto st = store_.save(persisted_); !st) log_->error("{}: {}", cfg_.node.name, st.error());
+    rebuildElection(hs, true);
+  }
+  if (*type == election::MsgType::Heartbeat) {
+    lastMasterContact_ = t;
+    if (m.cluster_size() > 0) {
+      for (const auto& s : m.cluster()) {
+        if (s.name() == cfg_.node.name) continue;
+        auto& mem = members_[s.name()];
+        mem.status = s;
+        mem.lastSeen = t;
+      }
+    }
+    mergeEvents(m);
+    auto& mm = members_[m.from()];
+    mm.knownEvents.clear();
+    for (const auto& [o, s] : m.known_events()) mm.knownEvents[o] = s;
+  }
+  election::Message em;
+  em.type = *type;
+  em.from = m.from();
+  em.to = m.to();
+  em.term = m.term();
+  em.granted = m.granted();
+  em.round = m.round();
+  em.priority = m.priority();
+  em.transfer = m.transfer();
+  election_->step(em, t);
+  process();
+}
+
+void Agent::mergeEvents(const pb::ElectionMessage& m) {
+  for (const auto& e : m.events()) {
+    auto r = events_->merge(e);
+    if (!r) log::get("journal")->warn("{}: event {}/{} from {} not merged: {}", cfg_.node.name, e.origin(), e.seq(), m.from(), r.error());
+  }
+}
+
+MetricsFigures Agent::metricsSnapshot() const {
+  auto f = MetricsFigures::fromState(snapshot(), cfg_.node.name);
+  std::lock_guard lock(metricsMu_);
+  f.failoversTotal = metricsFailovers_;
+  f.failoverGap = metricsGaps_;
+  f.electionMessages = metricsMessages_;
+  f.version = kVersion;
+  return f;
+}
+
+void Agent::record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs) {
+  if (!events_) return;
+  auto st = events_->append(kind, node, election_ ? election_->term() : 0, message, gapMs);
+  if (!st) log::get("journal")->error("{}: cannot journal event {}: {}", cfg_.node.name, kind, st.error());
+}
+
+void Agent::publishState() {
+  pb::ClusterState s;
+  s.set_master(election_->master());
+  s.set_term(election_->term());
+  s.set_master_since_ms(election_->master().empty() ? 0 : masterSinceMs_);
+  s.set_served_by(cfg_.node.name);
+  s.set_protocol(kProtocolVersion);
+  s.set_mode(modeName(cfg_.mode));
+  if (cfg_.virtualIp) s.set_virtual_ip(cfg_.virtualIp->address.address().str());
+  s.set_lease_ms(cfg_.election.lease().count());
+  s.set_lease_refresh_ms(cfg_.election.leaseRefresh().count());
+  s.set_drift_margin_ms(cfg_.election.driftMargin().count());
+  s.set_last_failover_gap_ms(lastFailoverGapMs_);
+  *s.add_nodes() = selfStatus();
+  const auto t = now();
+  for (const auto& [name, mem] : members_) {
+    if (mem.status.name().empty() || mem.status.address().empty()) continue;  // known only from a vote request
+    auto n = mem.status;
+    // A node we have not heard of for three election timeouts is shown unhealthy.
+    if (t - mem.lastSeen > 3 * cfg_.election.electionTimeout.count()) {
+      n.set_healthy(false);
+      n.add_health_problems("no status for " + std::to_string((t - mem.lastSeen) / 1000) + " s");
+      if (n.role() == pb::MASTER && name != election_->master()) n.set_role(pb::FOLLOWER);
+    }
+    *s.add_nodes() = n;
+  }
+  {
+    std::lock_guard lock(metricsMu_);
+    metricsFailovers_ = failovers_;
+    metricsMessages_ = messageCounts_;
+  }
+  bool changed;
+  {
+    std::lock_guard lock(snapMu_);
+    // wall_time_ms changes every time; compare without it.
+    auto strip = [](pb::ClusterState c) {
+      for (auto& n : *c.mutable_nodes()) n.set_wall_time_ms(0);
+      return c.SerializeAsString();
+    };
+    changed = strip(s) != strip(snapshot_);
+    snapshot_ = std::move(s);
+  }
+  if (changed && clusterService_) clusterService_->notifyStateChanged();
+}
+
+pb::ClusterState Agent::snapshot() const {
+  std::lock_guard lock(snapMu_);
+  return snapshot_;
+}
+
+void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::function<void(bool, std::string)> done) {
+  (void)force;
+  post([this, node, enable, done = std::move(done)] {
+    if (node != cfg_.node.name) {
+      done(false, "candidacy of " + node + " must be changed on that node's agent (" +
+                      (members_.count(node) ? members_.at(node).status.api_endpoint() : std::string("unknown node")) + ")");
+      return;
+    }
+    if (!cfg_.node.candidate) {
+      done(false, node + " is not an egress node (node.candidate: false in its config)");
+      return;
+    }
+    auto next = enable ? CandidacyState::Enabled : CandidacyState::Disabled;
+    if (persisted_.candidacy == next) {
+      done(true, node + " candidacy already " + candidacyName(next));
+      return;
+    }
+    auto prev = persisted_.candidacy;
+    persisted_.candidacy = next;
+    if (auto st = store_.save(persisted_); !st) {
+      persisted_.candidacy = prev;
+      done(false, "cannot persist candidacy: " + st.error());
+      return;
+    }
+    record("candidacy_changed", node, std::string("candidacy ") + candidacyName(next));
+    updateEligibility(now());
+    publishState();
+    done(true, node + " candidacy " + candidacyName(next));
+  });
+}
+
+void Agent::handover(const std::string& to, std::function<void(bool, std::string, std::string)> done) {
+  post([this, to, done = std::move(done)] {
+    if (election_->role() != Role::Master) {
+      const auto& m = election_->master();
+      done(false, m.empty() ? "no master to hand over from" : "this agent is not the master; ask " + m, "");
+      return;
+    }
+    auto target = election_->transferLeadership(to, now());
+    if (!target) {
+      done(false, "handover refused: " + election_->lastTransferError(), "");
+      return;
+    }
+    record("handover", cfg_.node.name, "handing over to " + *target);
+    pendingHandover_ = PendingHandover{cfg_.node.name, now() + 2 * cfg_.election.electionTimeout.count(), done};
+    process();
+  });
+}
+
+void Agent::probeAllowlist(const std::string& node, std::function<void(pb::ProbeAllowlistResponse)> done) {
+  pb::ProbeAllowlistResponse r;
+  r.set_verdict(pb::ALLOWLIST_UNKNOWN);
+  r.set_detail(node.empty() || node == cfg_.node.name ? "no allowlist.probe configured" : "probe must run on " + node);
+  done(r);
+}
+
+std::string Agent::reload(const Config& next) {
+  std::promise<std::string> result;
+  auto fut = result.get_future();
+  post([this, &next, &result] {
+    std::vector<std::string> applied, refused;
+    if (next.node.priority != priority_) {
+      applied.push_back("priority " + std::to_string(priority_) + " -> " + std::to_string(next.node.priority));
+      priority_ = next.node.priority;
+      election_->setPriority(priority_);
+    }
+    if (next.node.candidate != cfg_.node.candidate) {
+      if (next.node.candidate && next.node.egress.interface != cfg_.node.egress.interface) {
+        refused.push_back("node.candidate (egress interface changed too: restart the agent)");
+      } else {
+        applied.push_back(std::string("candidate ") + (next.node.candidate ? "true" : "false"));
+        cfg_.node.candidate = next.node.candidate;
+        persisted_.candidacy = next.node.candidate ? CandidacyState::Enabled : CandidacyState::None;
+        (void)store_.save(persisted_);
+      }
+    }
+    auto differs = [&](bool d, const char* key) {
+      if (d) refused.push_back(std::string(key) + " (needs a restart)");
+    };
+    differs(next.node.name != cfg_.node.name, "node.name");
+    differs(next.node.address != cfg_.node.address, "node.address");
+    differs(next.listen.peer != cfg_.listen.peer || next.listen.api != cfg_.listen.api || next.listen.metrics != cfg_.listen.metrics, "listen");
+    bool votersDiffer = next.voters.size() != cfg_.voters.size();
+    for (std::size_t i = 0; !votersDiffer && i < next.voters.size(); ++i)
+      votersDiffer = next.voters[i].name != cfg_.voters[i].name || next.voters[i].address != cfg_.voters[i].address;
+    differs(votersDiffer, "voters");
+    differs(next.election.heartbeatInterval != cfg_.election.heartbeatInterval ||
+                next.election.electionTimeout != cfg_.election.electionTimeout || next.election.preempt != cfg_.election.preempt,
+            "election");
+    differs(next.mode != cfg_.mode, "mode");
+    differs(next.stateDir != cfg_.stateDir, "state_dir");
+    std::string out;
+    for (const auto& a : applied) out += (out.empty() ? "applied: " : ", ") + a;
+    if (applied.empty()) out = "nothing to apply";
+    if (!refused.empty()) {
+      out += "; refused: ";
+      for (std::size_t i = 0; i < refused.size(); ++i) out += (i ? ", " : "") + refused[i];
+    }
+    updateEligibility(now());
+    publishState();
+    result.set_value(out);
+  });
+  return fut.get();
+}
+
+void Agent::shutdown() {
+  if (!thread_.joinable()) return;
+  // A master hands over first, so maintenance costs one round trip, not an election timeout.
+  std::promise<void> handed;
+  auto fut = handed.get_future();
+  post([this, &handed] {
+    if (election_->role() != Role::Master) {
+      handed.set_value();
+      return;
+    }
+    auto target = election_->transferLeadership("", now());
+    if (!target) {
+      log_->warn("{}: shutting down as master with no healthy candidate to hand over to: {}", cfg_.node.name,
+                 election_->lastTransferError());
+      election_->stepDown(now());
+      process();
+      handed.set_value();
+      return;
+    }
+    log_->info("{}: shutting down: handing over to {}", cfg_.node.name, *target);
+    record("handover", cfg_.node.name, "shutdown: handing over to " + *target);
+    process();
+    pendingHandover_ = PendingHandover{cfg_.node.name, now() + 2 * cfg_.election.electionTimeout.count(),
+                                       [&handed](bool ok, std::string msg, std::string) {
+                                         (void)ok;
+                                         (void)msg;
+                                         handed.set_value();
+                                       }};
+  });
+  fut.wait();
+  post([this] {
+    if (election_->role() == Role::Master) election_->stepDown(now());
+    process();
+    // Hand our latest events (the handover) to the new master before we go.
+    sendStatusReport(now());
+    record("node_stopped", cfg_.node.name, "agent stopped");
+  });
+  stop_ = true;
+  cv_.notify_all();
+  thread_.join();
+  if (clusterService_) clusterService_->shutdown();
+  if (apiServer_) apiServer_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  if (peerServer_) peerServer_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  if (metrics_) metrics_->stop();
+  if (peers_) peers_->drain(500);
+  if (datapath_) datapath_->stop(true);
+  log_->info("{}: stopped", cfg_.node.name);
+}
+
+}  // namespace egw

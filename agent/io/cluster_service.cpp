@@ -1,0 +1,423 @@
+#include "io/cluster_service.h"
+
+#include <atomic>
+
+#include "egw/log.h"
+
+namespace egw {
+
+namespace v1 = egressgw::v1;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Node names as config.cpp accepts them: 1-63 of [a-z0-9-], starting and ending alphanumeric.
+bool validNodeName(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  for (char c : s)
+    if (!alnum(c) && c != '-') return false;
+  return alnum(s.front()) && alnum(s.back());
+}
+
+grpc::Status invalid(const std::string& field, const std::string& what) {
+  return {grpc::StatusCode::INVALID_ARGUMENT, field + ": " + what};
+}
+
+grpc::Status checkNodeField(const std::string& field, const std::string& value, bool required) {
+  if (value.empty()) return required ? invalid(field, "required") : grpc::Status::OK;
+  if (!validNodeName(value))
+    return invalid(field, "must be 1-63 characters of [a-z0-9-], starting and ending alphanumeric; got '" +
+                              value.substr(0, 80) + "'");
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* finishNow(grpc::CallbackServerContext* ctx, const grpc::Status& st) {
+  auto* r = ctx->DefaultReactor();
+  r->Finish(st);
+  return r;
+}
+
+// A Watch refused before it started (stream cap, shutting down).
+class RejectReactor final : public grpc::ServerWriteReactor<v1::WatchUpdate> {
+ public:
+  explicit RejectReactor(const grpc::Status& st) { Finish(st); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// A backend call in flight: whoever flips `finished` first (the backend's done, the timeout, or
+// shutdown) answers the RPC; the others do nothing. `reactor` and the response stay valid until
+// Finish is called.
+struct ClusterService::Pending {
+  std::atomic<bool> finished{false};
+  grpc::ServerUnaryReactor* reactor = nullptr;
+  std::string what;  // for the timeout message
+  bool claim() { return !finished.exchange(true); }
+};
+
+class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::WatchUpdate> {
+ public:
+  WatchReactor(ClusterService* svc, std::string peer, std::uint64_t cursor, v1::ClusterState initial)
+      : svc_(svc), peer_(std::move(peer)), cursor_(cursor) {
+    pendingSnapshot_ = std::make_shared<v1::ClusterState>(std::move(initial));
+  }
+  const std::string& peer() const { return peer_; }
+
+  // Latest state wins; called by the worker with svc->mu_ held.
+  void offerState(const std::shared_ptr<const v1::ClusterState>& s) {
+    {
+      std::lock_guard lk(m_);
+      pendingState_ = s;
+    }
+    pump();
+  }
+  void pump() {
+    bool write = false;
+    {
+      std::lock_guard lk(m_);
+      if (writing_ || finished_) return;
+      if (finishRequested_) {
+        finished_ = true;
+      } else if (pendingSnapshot_) {
+        msg_.Clear();
+        *msg_.mutable_snapshot() = *pendingSnapshot_;
+        pendingSnapshot_.reset();
+      } else if (pendingState_) {
+        msg_.Clear();
+        *msg_.mutable_state() = *pendingState_;
+        pendingState_.reset();
+      } else {
+        auto next = svc_->events_.since(cursor_, 1);
+        if (next.empty()) return;
+        msg_.Clear();
+        *msg_.mutable_event() = std::move(next.front().event);
+        cursor_ = next.front().cursor;
+      }
+      if (!finished_) {
+        msg_.set_cursor(cursor_);
+        writing_ = write = true;
+      }
+    }
+    // Not under m_: gRPC never runs OnWriteDone/OnDone inline from StartWrite/Finish, but
+    // keeping our lock out of its calls makes that irrelevant.
+    if (write) {
+      StartWrite(&msg_);
+    } else {
+      Finish(finishStatus_);
+    }
+  }
+  // Ends the stream after the write in flight, if any.
+  void requestFinish(const grpc::Status& st) {
+    {
+      std::lock_guard lk(m_);
+      if (finishRequested_ || finished_) return;
+      finishRequested_ = true;
+      finishStatus_ = st;
+    }
+    pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lk(m_);
+      writing_ = false;
+    }
+    if (!ok) {
+      requestFinish({grpc::StatusCode::UNAVAILABLE, "stream broken"});
+      return;
+    }
+    pump();
+  }
+  void OnCancel() override { requestFinish(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    svc_->unregister(this);
+    delete this;
+  }
+
+ private:
+  ClusterService* const svc_;
+  const std::string peer_;
+  std::mutex m_;
+  std::uint64_t cursor_;
+  std::shared_ptr<const v1::ClusterState> pendingSnapshot_;
+  std::shared_ptr<const v1::ClusterState> pendingState_;
+  bool writing_ = false, finishRequested_ = false, finished_ = false;
+  grpc::Status finishStatus_;
+  v1::WatchUpdate msg_;  // alive until OnWriteDone
+};
+
+ClusterService::ClusterService(ClusterBackend& backend, EventStore& events) : ClusterService(backend, events, Limits{}) {}
+
+ClusterService::ClusterService(ClusterBackend& backend, EventStore& events, Limits limits)
+    : backend_(backend), events_(events), limits_(limits) {
+  subscription_ = events_.subscribe([this](const EventStore::Entry&) {
+    {
+      std::lock_guard lk(sigMu_);
+      eventsDirty_ = true;
+    }
+    sigCv_.notify_one();
+  });
+  worker_ = std::thread([this] { workerLoop(); });
+}
+
+ClusterService::~ClusterService() { shutdown(); }
+
+std::string ClusterService::peerKey(const std::string& grpcPeer) {
+  // ipv4:1.2.3.4:5678, ipv6:[::1]:5678 -> without the port; anything else (unix:...) as is.
+  if (grpcPeer.rfind("ipv4:", 0) == 0 || grpcPeer.rfind("ipv6:", 0) == 0) {
+    auto colon = grpcPeer.rfind(':');
+    if (colon > 4) return grpcPeer.substr(0, colon);
+  }
+  return grpcPeer;
+}
+
+void ClusterService::notifyStateChanged() {
+  {
+    std::lock_guard lk(sigMu_);
+    stateDirty_ = true;
+  }
+  sigCv_.notify_one();
+}
+
+void ClusterService::workerLoop() {
+  std::unique_lock lk(sigMu_);
+  for (;;) {
+    auto woken = [&] { return stopWorker_ || stateDirty_ || eventsDirty_ || deadlinesChanged_; };
+    if (deadlines_.empty())
+      sigCv_.wait(lk, woken);
+    else
+      sigCv_.wait_until(lk, deadlines_.begin()->first, woken);
+    if (stopWorker_) return;
+    deadlinesChanged_ = false;
+    bool state = std::exchange(stateDirty_, false);
+    bool events = std::exchange(eventsDirty_, false);
+    std::vector<std::shared_ptr<Pending>> expired;
+    auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      expired.push_back(deadlines_.begin()->second);
+      deadlines_.erase(deadlines_.begin());
+    }
+    lk.unlock();
+
+    for (auto& p : expired)
+      if (p->claim())
+        p->reactor->Finish({grpc::StatusCode::DEADLINE_EXCEEDED,
+                            p->what + ": the agent did not answer within " +
+                                std::to_string(limits_.backendTimeout.count()) + " ms"});
+    if (state || events) {
+      std::shared_ptr<const v1::ClusterState> snap;
+      if (state) snap = std::make_shared<v1::ClusterState>(backend_.snapshot());  // no lock of ours held
+      std::lock_guard slk(mu_);
+      for (auto* r : streams_) {
+        if (snap)
+          r->offerState(snap);
+        else
+          r->pump();
+      }
+    }
+    lk.lock();
+  }
+}
+
+void ClusterService::unregister(WatchReactor* r) {
+  std::lock_guard lk(mu_);
+  streams_.erase(r);
+  if (streams_.empty()) streamsGone_.notify_all();
+}
+
+std::size_t ClusterService::activeWatches() const {
+  std::lock_guard lk(mu_);
+  return streams_.size();
+}
+
+void ClusterService::shutdown() {
+  {
+    std::unique_lock lk(mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      for (auto* r : streams_) r->requestFinish({grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
+    }
+    // OnDone needs the server's threads; if the server is already gone they never come.
+    streamsGone_.wait_for(lk, std::chrono::seconds(5), [&] { return streams_.empty(); });
+  }
+  std::multimap<Clock::time_point, std::shared_ptr<Pending>> pending;
+  {
+    std::lock_guard lk(sigMu_);
+    stopWorker_ = true;
+    pending.swap(deadlines_);
+  }
+  sigCv_.notify_one();
+  if (worker_.joinable()) worker_.join();
+  for (auto& [t, p] : pending)
+    if (p->claim()) p->reactor->Finish({grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
+  if (subscription_) {
+    events_.unsubscribe(subscription_);
+    subscription_ = 0;
+  }
+}
+
+bool ClusterService::takeToken(const std::string& peer) {
+  std::lock_guard lk(rateMu_);
+  auto now = Clock::now();
+  if (buckets_.size() > 4096) {
+    // Forget clients whose bucket has refilled: they start full again anyway.
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      double t = it->second.tokens + std::chrono::duration<double>(now - it->second.last).count() * limits_.mutatingPerSecond;
+      it = t >= limits_.mutatingBurst ? buckets_.erase(it) : std::next(it);
+    }
+  }
+  auto [it, fresh] = buckets_.try_emplace(peer, Bucket{limits_.mutatingBurst, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    b.tokens = std::min(limits_.mutatingBurst,
+                        b.tokens + std::chrono::duration<double>(now - b.last).count() * limits_.mutatingPerSecond);
+    b.last = now;
+  }
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+void ClusterService::arm(const std::shared_ptr<Pending>& p) {
+  {
+    std::lock_guard lk(sigMu_);
+    deadlines_.emplace(Clock::now() + limits_.backendTimeout, p);
+    deadlinesChanged_ = true;
+  }
+  sigCv_.notify_one();
+}
+
+grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackServerContext* ctx,
+                                                                const v1::WatchRequest* req) {
+  const std::string peer = peerKey(ctx->peer());
+  std::uint64_t since = req->since_seq();
+  if (since > events_.lastCursor()) since = 0;  // not our cursor: replay everything (see header)
+  v1::ClusterState initial = backend_.snapshot();  // no lock of ours held
+  std::lock_guard lk(mu_);
+  if (stopping_) return new RejectReactor({grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
+  std::size_t fromPeer = 0;
+  for (auto* r : streams_) fromPeer += r->peer() == peer;
+  if (fromPeer >= limits_.maxWatchPerPeer)
+    return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "too many Watch streams from " + peer + ": at most " +
+                                  std::to_string(limits_.maxWatchPerPeer) + " per client address"});
+  if (streams_.size() >= limits_.maxWatchTotal)
+    return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "too many Watch streams: at most " + std::to_string(limits_.maxWatchTotal)});
+  auto* r = new WatchReactor(this, peer, since, std::move(initial));
+  streams_.insert(r);
+  r->pump();  // the snapshot
+  return r;
+}
+
+grpc::ServerUnaryReactor* ClusterService::ListEvents(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListEventsRequest* req, v1::ListEventsResponse* resp) {
+  std::uint32_t size = req->page_size() == 0 ? limits_.defaultPageSize : req->page_size();
+  if (size > limits_.maxPageSize)
+    return finishNow(ctx, invalid("page_size", "at most " + std::to_string(limits_.maxPageSize) + ", got " +
+                                                   std::to_string(req->page_size())));
+  const std::uint64_t last = events_.lastCursor();
+  if (req->after_cursor() > last)
+    return finishNow(ctx, invalid("after_cursor", std::to_string(req->after_cursor()) +
+                                                      " is beyond this agent's last cursor " + std::to_string(last)));
+  auto page = events_.since(req->after_cursor(), size);
+  std::uint64_t next = req->after_cursor();
+  for (auto& e : page) {
+    next = e.cursor;
+    resp->add_cursors(e.cursor);
+    *resp->add_events() = std::move(e.event);
+  }
+  resp->set_next_cursor(next);
+  resp->set_more(next < events_.lastCursor());
+  return finishNow(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ClusterService::mutating(grpc::CallbackServerContext* ctx, const std::string& what,
+                                                   const std::function<void(const std::shared_ptr<Pending>&)>& call) {
+  const std::string peer = peerKey(ctx->peer());
+  if (authorize_) {
+    if (auto st = authorize_(*ctx, what); !st.ok()) {
+      log::get("api")->warn("{}: refused {}: {}", peer, what, st.error_message());
+      return finishNow(ctx, st);
+    }
+  }
+  if (!takeToken(peer))
+    return finishNow(ctx, {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "rate limit: at most " + std::to_string(limits_.mutatingPerSecond) +
+                               " changes or probes per second from " + peer + "; try again shortly"});
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return finishNow(ctx, {grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
+  }
+  auto p = std::make_shared<Pending>();
+  p->reactor = ctx->DefaultReactor();
+  p->what = what;
+  log::get("api")->info("{}: {}", peer, what);
+  arm(p);
+  call(p);
+  return p->reactor;
+}
+
+grpc::ServerUnaryReactor* ClusterService::SetCandidacy(grpc::CallbackServerContext* ctx,
+                                                       const v1::SetCandidacyRequest* req,
+                                                       v1::SetCandidacyResponse* resp) {
+  if (auto st = checkNodeField("node", req->node(), true); !st.ok()) return finishNow(ctx, st);
+  if (req->force() && !req->enable()) return finishNow(ctx, invalid("force", "only valid with enable"));
+  std::string what = std::string(req->enable() ? "enable" : "disable") + " candidacy of " + req->node() +
+                     (req->force() ? " (forced)" : "");
+  return mutating(ctx, what, [&](const std::shared_ptr<Pending>& p) {
+    backend_.setCandidacy(req->node(), req->enable(), req->force(), [p, resp](bool ok, std::string message) {
+      if (!p->claim()) return;
+      resp->set_ok(ok);
+      resp->set_message(std::move(message));
+      p->reactor->Finish(grpc::Status::OK);
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterService::Handover(grpc::CallbackServerContext* ctx, const v1::HandoverRequest* req,
+                                                   v1::HandoverResponse* resp) {
+  if (auto st = checkNodeField("to", req->to(), false); !st.ok()) return finishNow(ctx, st);
+  std::string what = "handover to " + (req->to().empty() ? std::string("the best candidate") : req->to());
+  return mutating(ctx, what, [&](const std::shared_ptr<Pending>& p) {
+    backend_.handover(req->to(), [p, resp](bool ok, std::string message, std::string newMaster) {
+      if (!p->claim()) return;
+      resp->set_ok(ok);
+      resp->set_message(std::move(message));
+      resp->set_new_master(std::move(newMaster));
+      p->reactor->Finish(grpc::Status::OK);
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterService::ProbeAllowlist(grpc::CallbackServerContext* ctx,
+                                                         const v1::ProbeAllowlistRequest* req,
+                                                         v1::ProbeAllowlistResponse* resp) {
+  if (auto st = checkNodeField("node", req->node(), false); !st.ok()) return finishNow(ctx, st);
+  std::string what = "allowlist probe of " + (req->node().empty() ? std::string("this agent") : req->node());
+  return mutating(ctx, what, [&](const std::shared_ptr<Pending>& p) {
+    backend_.probeAllowlist(req->node(), [p, resp](v1::ProbeAllowlistResponse r) {
+      if (!p->claim()) return;
+      *resp = std::move(r);
+      p->reactor->Finish(grpc::Status::OK);
+    });
+  });
+}
+
+Result<GrpcServer> startGrpcServer(const std::string& address, const std::vector<grpc::Service*>& services,
+                                   std::shared_ptr<grpc::ServerCredentials> creds) {
+  grpc::ServerBuilder b;
+  GrpcServer out;
+  b.AddListeningPort(address, creds ? creds : grpc::InsecureServerCredentials(), &out.port);
+  b.SetMaxReceiveMessageSize(64 * 1024);
+  // gRPC sets SO_REUSEPORT by default: a second agent on the same port would share it silently.
+  b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (auto* s : services) b.RegisterService(s);
+  out.server = b.BuildAndStart();
+  if (!out.server || out.port == 0) return Error{"cannot listen for the API on " + address};
+  return out;
+}
+
+}  // namespace egw

@@ -1,0 +1,138 @@
+#pragma once
+// The Cluster gRPC service (cluster.proto) on listen.api, with the callback API.
+//
+// Watch: one reactor per stream. The first update is a snapshot; then `state` updates (coalesced:
+// only the latest state is sent when the client is slow) and `event` updates read from the
+// EventStore in cursor order. Every update carries the stream's cursor: the cursor of the last
+// event delivered so far. Resume with WatchRequest.since_seq = that cursor: the stream replays
+// events with cursor > since_seq, then live ones; no gaps, no duplicates. A since_seq beyond this
+// agent's last cursor (another agent's cursor, or a lost journal) restarts from 0; the snapshot's
+// cursor (0) tells the client, which then dedups by (origin, seq). See docs/api.md.
+//
+// Threading: RPC handlers run on gRPC threads; notifyStateChanged() and the EventStore
+// subscription only raise flags for one internal worker thread, which takes the snapshot (calling
+// ClusterBackend::snapshot() with no service lock held) and wakes the streams. The backend may
+// therefore call notifyStateChanged() while holding its own locks.
+//
+// Lifetime: register with builder.RegisterService(&svc) or startGrpcServer(); on stop call
+// svc.shutdown() (finishes every stream with UNAVAILABLE, answers pending backend calls, refuses
+// new calls), then server->Shutdown(), then destroy the server, then the service.
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "egressgw/v1/cluster.grpc.pb.h"
+#include "egw/result.h"
+#include "io/cluster_backend.h"
+#include "io/event_store.h"
+
+namespace egw {
+
+class ClusterService final : public egressgw::v1::Cluster::CallbackService {
+ public:
+  struct Limits {
+    std::size_t maxWatchPerPeer = 8;     // concurrent Watch streams per client address
+    std::size_t maxWatchTotal = 256;
+    double mutatingPerSecond = 5;        // SetCandidacy/Handover/ProbeAllowlist, per client address
+    double mutatingBurst = 5;
+    std::chrono::milliseconds backendTimeout{10000};  // backend must call done within this
+    std::uint32_t defaultPageSize = 100;
+    std::uint32_t maxPageSize = 1000;
+  };
+
+  ClusterService(ClusterBackend& backend, EventStore& events);
+  ClusterService(ClusterBackend& backend, EventStore& events, Limits limits);
+  ~ClusterService() override;
+  ClusterService(const ClusterService&) = delete;
+  ClusterService& operator=(const ClusterService&) = delete;
+
+  // Who may call SetCandidacy/Handover/ProbeAllowlist (e.g. "the client certificate is an
+  // operator's", from ctx.auth_context()). A non-OK status is returned to the client as is
+  // (use PERMISSION_DENIED). Set before the server starts; unset: everyone may.
+  using Authorizer = std::function<grpc::Status(const grpc::CallbackServerContext& ctx, const std::string& what)>;
+  void setMutatingAuthorizer(Authorizer a) { authorize_ = std::move(a); }
+
+  // The backend's snapshot changed. Cheap, non-blocking, callable from any thread and with any
+  // lock held; bursts are coalesced.
+  void notifyStateChanged();
+  // Finishes every Watch stream (UNAVAILABLE "agent shutting down") and answers pending backend
+  // calls, refuses new calls, waits (bounded) for the streams' OnDone, stops the worker.
+  // Idempotent; the destructor calls it.
+  void shutdown();
+  std::size_t activeWatches() const;
+
+  grpc::ServerWriteReactor<egressgw::v1::WatchUpdate>* Watch(grpc::CallbackServerContext* ctx,
+                                                             const egressgw::v1::WatchRequest* req) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* ctx, const egressgw::v1::ListEventsRequest* req,
+                                       egressgw::v1::ListEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* SetCandidacy(grpc::CallbackServerContext* ctx, const egressgw::v1::SetCandidacyRequest* req,
+                                         egressgw::v1::SetCandidacyResponse* resp) override;
+  grpc::ServerUnaryReactor* Handover(grpc::CallbackServerContext* ctx, const egressgw::v1::HandoverRequest* req,
+                                     egressgw::v1::HandoverResponse* resp) override;
+  grpc::ServerUnaryReactor* ProbeAllowlist(grpc::CallbackServerContext* ctx,
+                                           const egressgw::v1::ProbeAllowlistRequest* req,
+                                           egressgw::v1::ProbeAllowlistResponse* resp) override;
+
+  // "ipv4:10.0.0.5:51234" -> "ipv4:10.0.0.5": limits apply per client address, not per connection.
+  static std::string peerKey(const std::string& grpcPeer);
+
+ private:
+  class WatchReactor;
+  struct Pending;
+
+  bool takeToken(const std::string& peer);
+  // The common part of SetCandidacy/Handover/ProbeAllowlist: rate limit, shutdown check, log,
+  // backend timeout; `call` hands the request to the backend.
+  grpc::ServerUnaryReactor* mutating(grpc::CallbackServerContext* ctx, const std::string& what,
+                                     const std::function<void(const std::shared_ptr<Pending>&)>& call);
+  // Arms the backend timeout for a pending call; the worker finishes it if nobody else did.
+  void arm(const std::shared_ptr<Pending>& p);
+  void workerLoop();
+  void unregister(WatchReactor* r);
+
+  ClusterBackend& backend_;
+  EventStore& events_;
+  const Limits limits_;
+  Authorizer authorize_;
+  int subscription_ = 0;
+
+  mutable std::mutex mu_;  // streams_; order: mu_ before a reactor's own mutex
+  std::set<WatchReactor*> streams_;
+  std::condition_variable streamsGone_;
+  bool stopping_ = false;
+
+  std::mutex sigMu_;  // leaf lock: worker signals and the deadline queue
+  std::condition_variable sigCv_;
+  bool stateDirty_ = false, eventsDirty_ = false, deadlinesChanged_ = false, stopWorker_ = false;
+  std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<Pending>> deadlines_;
+
+  std::mutex rateMu_;
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point last;
+  };
+  std::map<std::string, Bucket> buckets_;
+
+  std::thread worker_;
+};
+
+struct GrpcServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;  // the bound port (useful with port 0)
+};
+// Builds and starts a server on `address` ("127.0.0.1:0" picks a free port) with the given
+// services; insecure credentials when creds is null. Small receive limit (requests are tiny).
+Result<GrpcServer> startGrpcServer(const std::string& address, const std::vector<grpc::Service*>& services,
+                                   std::shared_ptr<grpc::ServerCredentials> creds = nullptr);
+
+}  // namespace egw

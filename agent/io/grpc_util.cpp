@@ -1,0 +1,57 @@
+#include "io/grpc_util.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace egw {
+namespace {
+Result<std::string> readFile(const std::string& path, const char* key) {
+  std::ifstream in(path);
+  if (!in) return Result<std::string>::failure(std::string("tls.") + key + ": cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+Result<std::shared_ptr<grpc::ServerCredentials>> serverCredentials(const std::optional<TlsConfig>& tls) {
+  if (!tls) return grpc::InsecureServerCredentials();
+  auto ca = readFile(tls->ca, "ca");
+  auto cert = readFile(tls->cert, "cert");
+  auto key = readFile(tls->key, "key");
+  for (auto* r : {&ca, &cert, &key})
+    if (!r->ok()) return Result<std::shared_ptr<grpc::ServerCredentials>>::failure(r->error());
+  grpc::SslServerCredentialsOptions opts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  opts.pem_root_certs = *ca;
+  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(opts);
+}
+
+Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const std::optional<TlsConfig>& tls) {
+  if (!tls) return grpc::InsecureChannelCredentials();
+  auto ca = readFile(tls->ca, "ca");
+  auto cert = readFile(tls->cert, "cert");
+  auto key = readFile(tls->key, "key");
+  for (auto* r : {&ca, &cert, &key})
+    if (!r->ok()) return Result<std::shared_ptr<grpc::ChannelCredentials>>::failure(r->error());
+  grpc::SslCredentialsOptions opts;
+  opts.pem_root_certs = *ca;
+  opts.pem_private_key = *key;
+  opts.pem_cert_chain = *cert;
+  return grpc::SslCredentials(opts);
+}
+
+grpc::ChannelArguments channelArguments(int maxBackoffMs) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::max(20, maxBackoffMs / 4));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::max(20, maxBackoffMs / 4));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(50, maxBackoffMs));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 4 * 1024 * 1024);
+  // Peers are addressed by IP; a subchannel per peer, never shared across agents' channels.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
+}
+
+}  // namespace egw

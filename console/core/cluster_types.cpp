@@ -1,0 +1,77 @@
+#include "core/cluster_types.h"
+
+namespace egw::console {
+
+const NodeInfo* ClusterSnapshot::findNode(const QString& name) const {
+  for (const NodeInfo& n : nodes) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+QString labelOf(NodeRole r) {
+  switch (r) {
+    case NodeRole::Follower: return QStringLiteral("follower");
+    case NodeRole::PreCandidate: return QStringLiteral("pre-candidate");
+    case NodeRole::Candidate: return QStringLiteral("candidate");
+    case NodeRole::Master: return QStringLiteral("master");
+    case NodeRole::Observer: return QStringLiteral("observer");
+    case NodeRole::Unknown: break;
+  }
+  return QStringLiteral("unknown");
+}
+
+QString labelOf(Candidacy c) {
+  switch (c) {
+    case Candidacy::None: return QStringLiteral("—");
+    case Candidacy::Pending: return QStringLiteral("pending");
+    case Candidacy::Enabled: return QStringLiteral("enabled");
+    case Candidacy::Disabled: return QStringLiteral("disabled");
+    case Candidacy::Unknown: break;
+  }
+  return QStringLiteral("unknown");
+}
+
+QString labelOf(AllowlistVerdict v) {
+  switch (v) {
+    case AllowlistVerdict::Ok: return QStringLiteral("ok");
+    case AllowlistVerdict::Unverified: return QStringLiteral("unverified");
+    case AllowlistVerdict::Rejected: return QStringLiteral("rejected");
+    case AllowlistVerdict::Unknown: break;
+  }
+  return QStringLiteral("unknown");
+}
+
+QString labelOf(ConnectionState s) {
+  switch (s) {
+    case ConnectionState::Idle: return QStringLiteral("idle");
+    case ConnectionState::Connecting: return QStringLiteral("connecting");
+    case ConnectionState::Streaming: return QStringLiteral("streaming");
+    case ConnectionState::Backoff: return QStringLiteral("reconnecting");
+    case ConnectionState::Incompatible: return QStringLiteral("incompatible");
+    case ConnectionState::Stopped: return QStringLiteral("stopped");
+  }
+  return QStringLiteral("unknown");
+}
+
+QString formatBytesRate(double bps) {
+  static const char* const units[] = {"B/s", "KB/s", "MB/s", "GB/s"};
+  int u = 0;
+  while (bps >= 1000.0 && u < 3) {
+    bps /= 1000.0;
+    ++u;
+  }
+  return QStringLiteral("%1 %2").arg(bps, 0, 'f', u == 0 ? 0 : 1).arg(QLatin1String(units[u]));
+}
+
+QString formatDuration(qint64 ms) {
+  if (ms < 0) return QStringLiteral("—");
+  if (ms < 1'000) return QStringLiteral("%1 ms").arg(ms);
+  if (ms < 10'000) return QStringLiteral("%1 s").arg(double(ms) / 1000.0, 0, 'f', 1);
+  const qint64 s = ms / 1000;
+  if (s < 120) return QStringLiteral("%1 s").arg(s);
+  if (s < 7200) return QStringLiteral("%1 min").arg(s / 60);
+  return QStringLiteral("%1 h").arg(s / 3600);
+}
+
+}  // namespace egw::console

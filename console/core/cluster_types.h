@@ -1,0 +1,98 @@
+#pragma once
+// Plain, copyable views of the cluster API's messages. Models, widgets and fakes use these, so
+// only grpc_agent_client.cpp includes the generated protobuf headers.
+#include <QtCore/QList>
+#include <QtCore/QMetaType>
+#include <QtCore/QString>
+#include <QtCore/QStringList>
+
+namespace egw::console {
+
+enum class NodeRole { Unknown, Follower, PreCandidate, Candidate, Master, Observer };
+enum class Candidacy { Unknown, None, Pending, Enabled, Disabled };
+enum class AllowlistVerdict { Unknown, Ok, Unverified, Rejected };
+
+struct NodeInfo {
+  QString name;
+  QString address;
+  QString apiEndpoint;
+  QString egressIp;
+  QString egressInterface;
+  NodeRole role = NodeRole::Unknown;
+  quint64 term = 0;
+  Candidacy candidacy = Candidacy::Unknown;
+  bool voter = false;
+  bool healthy = false;
+  QStringList healthProblems;
+  AllowlistVerdict allowlist = AllowlistVerdict::Unknown;
+  QString allowlistDetail;
+  quint64 snatBytes = 0;
+  quint64 snatPackets = 0;
+  quint64 markedBytes = 0;
+  quint64 markedPackets = 0;
+  QString version;
+  int priority = 0;
+  qint64 wallTimeMs = 0;  // the node's clock when it reported; the heartbeat age derives from it
+  bool datapathReady = false;
+  quint32 protocol = 0;
+  bool operator==(const NodeInfo&) const = default;
+
+  // An egress node: it may carry traffic (the chart and the handover list show only these).
+  bool isEgress() const { return candidacy != Candidacy::None && candidacy != Candidacy::Unknown; }
+};
+
+struct ClusterSnapshot {
+  QString master;  // empty: no master known
+  quint64 term = 0;
+  qint64 masterSinceMs = 0;
+  QList<NodeInfo> nodes;
+  QString servedBy;
+  quint32 protocol = 0;
+  QString mode;
+  QString virtualIp;
+  qint64 lastFailoverGapMs = -1;
+  bool operator==(const ClusterSnapshot&) const = default;
+
+  const NodeInfo* findNode(const QString& name) const;
+};
+
+struct ClusterEvent {
+  QString origin;
+  quint64 seq = 0;
+  qint64 timeMs = 0;
+  QString kind;
+  QString node;
+  quint64 term = 0;
+  QString message;
+  qint64 gapMs = -1;  // -1: unknown or not a failover
+  bool operator==(const ClusterEvent&) const = default;
+};
+
+enum class Action { Handover, SetCandidacy };
+
+struct ActionResult {
+  Action action = Action::Handover;
+  QString target;  // node handed over to / whose candidacy changed
+  bool ok = false;
+  QString message;
+  QString newMaster;  // Handover only
+};
+
+// Idle: not started. Connecting: Watch opened, no snapshot yet. Streaming: snapshot received.
+// Backoff: the stream failed; a reconnect (maybe to the next endpoint) is scheduled.
+// Incompatible: the agent speaks another protocol version. Stopped: stop() was called.
+enum class ConnectionState { Idle, Connecting, Streaming, Backoff, Incompatible, Stopped };
+
+QString labelOf(NodeRole r);
+QString labelOf(Candidacy c);
+QString labelOf(AllowlistVerdict v);
+QString labelOf(ConnectionState s);
+QString formatBytesRate(double bytesPerSecond);
+QString formatDuration(qint64 ms);
+
+}  // namespace egw::console
+
+Q_DECLARE_METATYPE(egw::console::ClusterSnapshot)
+Q_DECLARE_METATYPE(egw::console::ClusterEvent)
+Q_DECLARE_METATYPE(egw::console::ActionResult)
+Q_DECLARE_METATYPE(egw::console::ConnectionState)

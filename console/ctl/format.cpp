@@ -1,0 +1,187 @@
+#include "ctl/format.h"
+
+#include <ctime>
+#include <sstream>
+
+#include "egw/log.h"
+
+namespace egw::ctl {
+
+namespace v1 = egressgw::v1;
+
+namespace {
+std::string q(const std::string& s) { return "\"" + log::jsonEscape(s) + "\""; }
+const char* b(bool v) { return v ? "true" : "false"; }
+}  // namespace
+
+std::string roleName(v1::Role r) {
+  switch (r) {
+    case v1::FOLLOWER: return "follower";
+    case v1::PRE_CANDIDATE: return "pre_candidate";
+    case v1::CANDIDATE: return "candidate";
+    case v1::MASTER: return "master";
+    case v1::OBSERVER: return "observer";
+    default: return "unknown";
+  }
+}
+
+std::string candidacyName(v1::Candidacy c) {
+  switch (c) {
+    case v1::CANDIDACY_NONE: return "none";
+    case v1::CANDIDACY_PENDING: return "pending";
+    case v1::CANDIDACY_ENABLED: return "enabled";
+    case v1::CANDIDACY_DISABLED: return "disabled";
+    default: return "unknown";
+  }
+}
+
+std::string verdictName(v1::AllowlistVerdict v) {
+  switch (v) {
+    case v1::ALLOWLIST_OK: return "ok";
+    case v1::ALLOWLIST_UNVERIFIED: return "unverified";
+    case v1::ALLOWLIST_REJECTED: return "rejected";
+    default: return "unknown";
+  }
+}
+
+std::string isoTime(std::int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+std::string statusJson(const v1::ClusterState& s) {
+  std::ostringstream o;
+  o << "{\"master\": " << (s.master().empty() ? std::string("null") : q(s.master())) << ", \"term\": " << s.term()
+    << ", \"nodes\": [";
+  for (int i = 0; i < s.nodes_size(); ++i) {
+    const auto& n = s.nodes(i);
+    if (i) o << ", ";
+    o << "{\"name\": " << q(n.name()) << ", \"address\": " << q(n.address()) << ", \"egress_ip\": " << q(n.egress_ip())
+      << ", \"role\": " << q(roleName(n.role())) << ", \"candidate\": " << b(n.candidacy() == v1::CANDIDACY_ENABLED)
+      << ", \"healthy\": " << b(n.healthy()) << ", \"allowlist\": " << q(verdictName(n.allowlist()))
+      << ", \"candidacy\": " << q(candidacyName(n.candidacy())) << ", \"voter\": " << b(n.voter())
+      << ", \"priority\": " << n.priority() << ", \"datapath_ready\": " << b(n.datapath_ready())
+      << ", \"allowlist_detail\": " << q(n.allowlist_detail()) << ", \"health_problems\": [";
+    for (int k = 0; k < n.health_problems_size(); ++k) o << (k ? ", " : "") << q(n.health_problems(k));
+    o << "], \"version\": " << q(n.version()) << "}";
+  }
+  o << "], \"served_by\": " << q(s.served_by()) << ", \"mode\": " << q(s.mode())
+    << ", \"virtual_ip\": " << (s.virtual_ip().empty() ? std::string("null") : q(s.virtual_ip()))
+    << ", \"master_since\": " << (s.master_since_ms() > 0 ? q(isoTime(s.master_since_ms())) : std::string("null"))
+    << ", \"lease_ms\": " << s.lease_ms() << ", \"last_failover_gap_ms\": " << s.last_failover_gap_ms()
+    << ", \"protocol\": " << s.protocol() << "}\n";
+  return o.str();
+}
+
+std::string statusTable(const v1::ClusterState& s) {
+  std::ostringstream o;
+  o << "master: " << (s.master().empty() ? std::string("(none)") : s.master()) << "  term: " << s.term();
+  if (s.master_since_ms() > 0) o << "  since: " << isoTime(s.master_since_ms());
+  if (s.last_failover_gap_ms() > 0) o << "  last failover gap: " << s.last_failover_gap_ms() << " ms";
+  o << "  (served by " << s.served_by() << ")\n";
+  std::vector<std::vector<std::string>> rows{{"NAME", "ADDRESS", "EGRESS IP", "ROLE", "CANDIDACY", "HEALTHY", "ALLOWLIST"}};
+  for (const auto& n : s.nodes()) {
+    std::string health = n.healthy() ? "yes" : "no";
+    if (!n.healthy() && n.health_problems_size() > 0) health += " (" + n.health_problems(0) + ")";
+    rows.push_back({n.name(), n.address(), n.egress_ip().empty() ? "-" : n.egress_ip(), roleName(n.role()),
+                    candidacyName(n.candidacy()), health, verdictName(n.allowlist())});
+  }
+  std::vector<std::size_t> w(rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(w[i] - r[i].size() + 2, ' ');
+    }
+    o << line << '\n';
+  }
+  return o.str();
+}
+
+std::string eventJson(const v1::Event& e, std::uint64_t cursor) {
+  std::ostringstream o;
+  o << "{\"cursor\": " << cursor << ", \"origin\": " << q(e.origin()) << ", \"seq\": " << e.seq()
+    << ", \"time\": " << q(isoTime(e.time_ms())) << ", \"time_ms\": " << e.time_ms() << ", \"kind\": " << q(e.kind())
+    << ", \"node\": " << q(e.node()) << ", \"term\": " << e.term() << ", \"message\": " << q(e.message())
+    << ", \"gap_ms\": " << e.gap_ms() << "}";
+  return o.str();
+}
+
+std::string eventLine(const v1::Event& e, std::uint64_t cursor) {
+  std::ostringstream o;
+  o << isoTime(e.time_ms()) << "  #" << cursor << "  " << e.kind() << "  " << (e.node().empty() ? "-" : e.node())
+    << "  term " << e.term();
+  if (e.gap_ms() >= 0 && (e.kind() == "datapath_switched" || e.kind() == "master_elected"))
+    o << "  gap " << e.gap_ms() << " ms";
+  if (!e.message().empty()) o << "  " << e.message();
+  o << "  [" << e.origin() << "/" << e.seq() << "]";
+  return o.str();
+}
+
+std::vector<AllowlistRow> allowlistRows(const v1::ClusterState& s, const std::map<std::string, std::int64_t>& firstSeen) {
+  std::vector<AllowlistRow> rows;
+  auto seen = [&](const std::string& ip) {
+    for (const auto& r : rows)
+      if (r.ip == ip) return true;
+    return false;
+  };
+  for (const auto& n : s.nodes()) {
+    auto c = n.candidacy();
+    if (c != v1::CANDIDACY_PENDING && c != v1::CANDIDACY_ENABLED && c != v1::CANDIDACY_DISABLED) continue;
+    if (n.egress_ip().empty() || seen(n.egress_ip())) continue;
+    auto fs = firstSeen.find(n.name());
+    rows.push_back({n.egress_ip(), n.name(), n.name() == s.master() ? "master" : "standby", candidacyName(c),
+                    fs == firstSeen.end() ? std::string() : isoTime(fs->second)});
+  }
+  if (s.mode() == "virtual-ip" && !s.virtual_ip().empty()) {
+    std::string vip = s.virtual_ip().substr(0, s.virtual_ip().find('/'));
+    if (!seen(vip)) rows.push_back({vip, s.master(), "vip", s.master().empty() ? "idle" : "active", ""});
+  }
+  return rows;
+}
+
+std::string csvField(const std::string& f) {
+  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
+  std::string out = "\"";
+  for (char c : f) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string allowlistCsv(const std::vector<AllowlistRow>& rows) {
+  std::string out = "ip,node,role,state,first_seen\r\n";
+  for (const auto& r : rows)
+    out += csvField(r.ip) + "," + csvField(r.node) + "," + csvField(r.role) + "," + csvField(r.state) + "," +
+           csvField(r.firstSeen) + "\r\n";
+  return out;
+}
+
+std::string allowlistTxt(const std::vector<AllowlistRow>& rows, const std::string& servedBy) {
+  std::string out = "# egress gateway source IPs (every egress node and the VIP), from " + servedBy + "\n";
+  for (const auto& r : rows) out += "# " + r.ip + ": " + r.node + " " + r.role + " " + r.state + "\n";
+  for (const auto& r : rows) out += r.ip + "\n";
+  return out;
+}
+
+std::string allowlistJson(const std::vector<AllowlistRow>& rows) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    out += (i ? ",\n " : "") + std::string("{\"ip\": ") + q(r.ip) + ", \"node\": " + q(r.node) + ", \"role\": " +
+           q(r.role) + ", \"state\": " + q(r.state) + ", \"first_seen\": " + (r.firstSeen.empty() ? "null" : q(r.firstSeen)) + "}";
+  }
+  return out + "]\n";
+}
+
+}  // namespace egw::ctl

@@ -1,0 +1,98 @@
+#pragma once
+// The console window. It only wires parts together: the session's models into views, the
+// banner and status bar to the session's signals, actions to the client (after confirmation).
+#include <QtWidgets/QMainWindow>
+
+#include "core/connection_profiles.h"
+#include "core/console_session.h"
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QActionGroup;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QSplitter;
+class QTableView;
+class QTabWidget;
+QT_END_NAMESPACE
+
+namespace egw::console {
+
+class EventsFilterProxy;
+class NodesViewProxy;
+class TrafficCharts;
+
+class MainWindow final : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  // `profiles` may be null (no Connection menu entries beyond the current endpoints).
+  MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Light or dark palette for the whole application (and the charts of this window).
+  void setDark(bool dark);
+  static void applyPalette(bool dark);
+
+  // For tests.
+  QAction* handoverAction() const { return handover_; }
+  QAction* candidacyAction() const { return candidacy_; }
+  QAction* addNodeAction() const { return addNode_; }
+  QTableView* nodesView() const { return nodesView_; }
+  QTableView* eventsView() const { return eventsView_; }
+  QString bannerMasterText() const;
+  QString connectionText() const;
+  QTabWidget* tabs() const { return tabs_; }
+
+ signals:
+  // The user picked another connection profile: main() gives the session a new client.
+  void profileActivated(const egw::console::ConnectionProfile& profile);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  QWidget* buildBanner();
+  QWidget* buildEventsPanel();
+  void buildMenus();
+  void rebuildProfilesMenu();
+  void newProfile();
+  void removeProfile();
+  void refreshBanner();
+  void refreshConnection();
+  void refreshActions();
+  void refreshKindFilter();
+  void refreshNodeFilter();
+  void handOver();
+  void toggleCandidacy();
+  void onActionFinished(const ActionResult& r);
+  QString selectedNode() const;
+  void saveLayout();
+  void restoreLayout();
+
+  ConsoleSession* session_;
+  ConnectionProfiles* profiles_;
+  NodesViewProxy* nodesProxy_;
+  EventsFilterProxy* eventsProxy_;
+  QTabWidget* tabs_ = nullptr;
+  QTableView* nodesView_ = nullptr;
+  QTableView* eventsView_ = nullptr;
+  TrafficCharts* charts_ = nullptr;
+  QSplitter* vsplit_ = nullptr;
+  QSplitter* hsplit_ = nullptr;
+  QComboBox* kindFilter_ = nullptr;
+  QComboBox* nodeFilter_ = nullptr;
+  QLabel* masterLabel_ = nullptr;
+  QLabel* detailLabel_ = nullptr;
+  QLabel* warningLabel_ = nullptr;
+  QLabel* connLabel_ = nullptr;
+  QAction* handover_ = nullptr;
+  QAction* candidacy_ = nullptr;
+  QAction* addNode_ = nullptr;
+  QAction* dark_ = nullptr;
+  QMenu* profilesMenu_ = nullptr;
+  QActionGroup* profileGroup_ = nullptr;
+};
+
+}  // namespace egw::console

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The seed's picture on one machine, inside network namespaces (nothing in the host namespace,
+# no route out):
+#
+#   pod (10.244.1.10) -- worker (10.0.0.21) --+-- br-cluster (10.0.0.0/24) --+-- egress-1 10.0.0.11 | 172.16.0.7 --+
+#                                             |                              +-- egress-2 10.0.0.12 | 172.16.0.8 --+-- br-public -- ext: 172.16.0.1, 198.51.100.10
+#                                  mgmt 10.0.0.100 (console, egressctl)      +-- egress-3 10.0.0.13 | 172.16.0.9 --+   (allowlist: 172.16.0.7-9)
+#
+# Usage: testbed.sh up [--build DIR] [--tuned] [--mode primary-ip|virtual-ip] [--no-agents] [--traffic]
+#        testbed.sh down | start NODE | kill NODE [SIGNAL] | exec NODE CMD... | prober | status
+# Every namespace name starts with $EGW_TB_PREFIX (default "egwtb-"); `up` tears down leftovers first.
+set -euo pipefail
+
+P=${EGW_TB_PREFIX:-egwtb-}
+RUN=${EGW_TB_DIR:-/tmp/${P}run}
+BUILD=${EGW_BUILD:-build/release}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+ns() { echo "${P}$1"; }
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+log() { echo "testbed: $*" >&2; }
+
+down() {
+  if [[ -d $RUN ]]; then
+    for pidf in "$RUN"/*.pid; do
+      [[ -f $pidf ]] || continue
+      local pid; pid=$(cat "$pidf")
+      kill -CONT "$pid" 2>/dev/null || true
+      kill -TERM "$pid" 2>/dev/null || true
+    done
+    sleep 0.3
+    for pidf in "$RUN"/*.pid; do
+      [[ -f $pidf ]] || continue
+      kill -KILL "$(cat "$pidf")" 2>/dev/null || true
+      rm -f "$pidf"
+    done
+  fi
+  for n in $(ip netns list | awk '{print $1}' | grep "^${P}" || true); do
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$n" 2>/dev/null || true
+  done
+}
+
+veth() {  # veth NSA IFA NSB IFB
+  ip link add "$2" netns "$(ns "$1")" type veth peer name "$4" netns "$(ns "$3")"
+}
+
+sysctls() {
+  local n=$1
+  nsx "$n" sysctl -qw net.ipv4.ip_forward=1
+  nsx "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0
+  nsx "$n" sysctl -qw net.ipv4.conf.default.rp_filter=0
+  nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  nsx "$n" ip link set lo up
+}
+
+write_config() {  # write_config NAME ADDR [EGRESS_IP]
+  local name=$1 addr=$2 eip=${3:-} hb=100ms et=300ms
+  if [[ $TUNED == 1 ]]; then hb=20ms; et=60ms; fi
+  local f="$RUN/$name.yaml"
+  {
+    echo "node:"
+    echo "  name: $name"
+    echo "  address: $addr"
+    if [[ -n $eip ]]; then
+      echo "  egress: { interface: pub0, ip: $eip, gateway: 172.16.0.1 }"
+      echo "  candidate: true"
+      echo "  priority: ${PRIO[$name]:-100}"
+    fi
+    echo "listen: { peer: \"$addr:7400\", api: \"$addr:7401\", metrics: \"$addr:7402\" }"
+    echo "voters:"
+    echo "  - { name: egress-1, address: \"10.0.0.11:7400\" }"
+    echo "  - { name: egress-2, address: \"10.0.0.12:7400\" }"
+    echo "  - { name: egress-3, address: \"10.0.0.13:7400\" }"
+    echo "election: { heartbeat_interval: $hb, election_timeout: $et }"
+    echo "mode: $MODE"
+    if [[ $MODE == virtual-ip ]]; then echo "virtual_ip: { address: 172.16.0.100/24, interface: pub0 }"; fi
+    echo "policies:"
+    echo "  - { name: partner-api, sources: [10.244.0.0/16], destinations: [198.51.100.0/24] }"
+    echo "datapath: { table: egress_gateway, fwmark: 0x4000, route_table: 4000, no_master: drop }"
+    echo "allowlist: { probe: { target: \"198.51.100.10:443\", interval: 2s, timeout: 1s } }"
+    echo "insecure: true"
+    echo "state_dir: $RUN/state-$name"
+    echo "log: { level: ${EGW_TB_LOG:-info} }"
+  } > "$f"
+}
+
+start_agent() {
+  local n=$1
+  [[ -f $RUN/$n.yaml ]] || { log "no config for $n"; exit 1; }
+  nsx "$n" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1 &
+  echo $! > "$RUN/$n.pid"
+}
+
+up() {
+  down
+  mkdir -p "$RUN"
+  rm -rf "$RUN"/*
+  for n in net ext egress-1 egress-2 egress-3 worker pod mgmt; do ip netns add "$(ns "$n")"; done
+  sysctls net
+  nsx net ip link add br-cluster type bridge
+  nsx net ip link add br-public type bridge
+  nsx net ip link set br-cluster up
+  nsx net ip link set br-public up
+
+  # external service: the router of the public network and the service itself
+  sysctls ext
+  veth ext pub0 net ext-pub
+  nsx net ip link set ext-pub master br-public up
+  nsx ext ip addr add 172.16.0.1/24 dev pub0
+  nsx ext ip link set pub0 up
+  nsx ext ip addr add 198.51.100.10/32 dev lo   # (no dummy driver on every kernel)
+  # its own allowlist, as the external service's owner keeps it
+  nsx ext nft -f - <<NFT
+table inet partner {
+  set allowlist { type ipv4_addr; elements = { 172.16.0.7, 172.16.0.8, 172.16.0.9 } }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr 198.51.100.10 ip saddr != @allowlist counter drop
+  }
+}
+NFT
+
+  local i=1
+  for ip in 172.16.0.7 172.16.0.8 172.16.0.9; do
+    local n=egress-$i
+    sysctls "$n"
+    veth "$n" clu0 net "e$i-clu"
+    veth "$n" pub0 net "e$i-pub"
+    nsx net ip link set "e$i-clu" master br-cluster up
+    nsx net ip link set "e$i-pub" master br-public up
+    nsx "$n" ip addr add "10.0.0.1$i/24" dev clu0
+    nsx "$n" ip addr add "$ip/24" dev pub0
+    nsx "$n" ip link set clu0 up
+    nsx "$n" ip link set pub0 up
+    # the way back to the pods (a cluster's pod routes)
+    nsx "$n" ip route add 10.244.1.0/24 via 10.0.0.21
+    # the node's own traffic to the service (allowlist probes from its egress IP)
+    nsx "$n" ip route add 198.51.100.0/24 via 172.16.0.1 dev pub0
+    i=$((i + 1))
+  done
+
+  sysctls worker
+  veth worker clu0 net w1-clu
+  nsx net ip link set w1-clu master br-cluster up
+  nsx worker ip addr add 10.0.0.21/24 dev clu0
+  nsx worker ip link set clu0 up
+  sysctls pod
+  veth worker pod0 pod eth0
+  nsx worker ip addr add 10.244.1.1/24 dev pod0
+  nsx worker ip link set pod0 up
+  nsx pod ip addr add 10.244.1.10/24 dev eth0
+  nsx pod ip link set eth0 up
+  nsx pod ip route add default via 10.244.1.1
+
+  sysctls mgmt
+  veth mgmt clu0 net m-clu
+  nsx net ip link set m-clu master br-cluster up
+  nsx mgmt ip addr add 10.0.0.100/24 dev clu0
+  nsx mgmt ip link set clu0 up
+
+  write_config egress-1 10.0.0.11 172.16.0.7
+  write_config egress-2 10.0.0.12 172.16.0.8
+  write_config egress-3 10.0.0.13 172.16.0.9
+  write_config worker 10.0.0.21
+  nsx ext python3 "$HERE/traffic.py" recorder --out "$RUN/arrivals.log" >>"$RUN/recorder.log" 2>&1 &
+  echo $! > "$RUN/recorder.pid"
+  if [[ $TRAFFIC == 1 ]]; then start_prober; fi
+  if [[ $AGENTS == 1 ]]; then
+    for n in egress-1 egress-2 egress-3 worker; do start_agent "$n"; done
+  fi
+  log "up: namespaces ${P}*, run dir $RUN, mode $MODE, $([[ $TUNED == 1 ]] && echo tuned || echo default) timing"
+}
+
+start_prober() {
+  nsx pod python3 "$HERE/traffic.py" prober >>"$RUN/prober.log" 2>&1 &
+  echo $! > "$RUN/prober.pid"
+}
+
+status() {
+  for n in egress-1 egress-2 egress-3 worker; do
+    local pid="-"
+    [[ -f $RUN/$n.pid ]] && pid=$(cat "$RUN/$n.pid")
+    echo "$n pid=$pid"
+  done
+}
+
+cmd=${1:-}
+shift || true
+TUNED=0
+MODE=primary-ip
+AGENTS=1
+TRAFFIC=0
+declare -A PRIO=([egress-1]=100 [egress-2]=100 [egress-3]=100)
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case $1 in
+    --build) BUILD=$2; shift 2 ;;
+    --tuned) TUNED=1; shift ;;
+    --mode) MODE=$2; shift 2 ;;
+    --no-agents) AGENTS=0; shift ;;
+    --traffic) TRAFFIC=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+BUILD=$(cd "$BUILD" && pwd)
+case $cmd in
+  up) up ;;
+  down) down; rm -rf "$RUN" ;;
+  start) start_agent "$1" ;;
+  prober) start_prober ;;
+  kill) sig=${2:-KILL}; kill -"$sig" "$(cat "$RUN/$1.pid")" ;;
+  exec) n=$1; shift; nsx "$n" "$@" ;;
+  status) status ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
+esac
