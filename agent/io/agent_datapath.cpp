@@ -13,9 +13,9 @@ namespace {
 // SNATed as master; "mark-*" is traffic selected here.
 class KernelDatapath final : public AgentDatapath {
  public:
-  KernelDatapath(std::unique_ptr<Datapath> dp, std::function<void(DatapathReport)> report)
+  KernelDatapath(std::unique_ptr<Datapath> dp, std::function<void(DatapathReport)> report, const std::string& node)
       : report_(std::move(report)),
-        worker_(std::move(dp), [this](const DatapathEvent& e) { onEvent(e); }) {}
+        worker_(std::move(dp), [this](const DatapathEvent& e) { onEvent(e); }, DatapathWorker::Options{Millis(250), node}) {}
 
   void setRole(Role role, std::optional<IpAddress> masterAddress, std::int64_t leaseMs) override {
     DesiredState s;
@@ -112,7 +112,7 @@ class KernelDatapath final : public AgentDatapath {
 Result<std::unique_ptr<AgentDatapath>> makeKernelDatapath(const Config& cfg, std::function<void(DatapathReport)> report) {
   auto dp = NftDatapath::create(cfg);
   if (!dp) return Result<std::unique_ptr<AgentDatapath>>::failure(dp.error());
-  std::unique_ptr<AgentDatapath> out = std::make_unique<KernelDatapath>(std::move(*dp), std::move(report));
+  std::unique_ptr<AgentDatapath> out = std::make_unique<KernelDatapath>(std::move(*dp), std::move(report), cfg.node.name);
   return out;
 }
 

@@ -88,7 +88,8 @@ write_config() {  # write_config NAME ADDR [EGRESS_IP]
 start_agent() {
   local n=$1
   [[ -f $RUN/$n.yaml ]] || { log "no config for $n"; exit 1; }
-  nsx "$n" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1 &
+  # exec in the background job so $! is the agent's own pid (ip netns exec execs, no fork)
+  (exec ip netns exec "$(ns "$n")" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1) &
   echo $! > "$RUN/$n.pid"
 }
 
@@ -163,7 +164,7 @@ NFT
   write_config egress-2 10.0.0.12 172.16.0.8
   write_config egress-3 10.0.0.13 172.16.0.9
   write_config worker 10.0.0.21
-  nsx ext python3 "$HERE/traffic.py" recorder --out "$RUN/arrivals.log" >>"$RUN/recorder.log" 2>&1 &
+  (exec ip netns exec "$(ns ext)" python3 "$HERE/traffic.py" recorder --out "$RUN/arrivals.log" >>"$RUN/recorder.log" 2>&1) &
   echo $! > "$RUN/recorder.pid"
   if [[ $TRAFFIC == 1 ]]; then start_prober; fi
   if [[ $AGENTS == 1 ]]; then
@@ -173,7 +174,7 @@ NFT
 }
 
 start_prober() {
-  nsx pod python3 "$HERE/traffic.py" prober >>"$RUN/prober.log" 2>&1 &
+  (exec ip netns exec "$(ns pod)" python3 "$HERE/traffic.py" prober >>"$RUN/prober.log" 2>&1) &
   echo $! > "$RUN/prober.pid"
 }
 
