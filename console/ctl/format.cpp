@@ -3,6 +3,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "egw/allowlist.h"
 #include "egw/log.h"
 
 namespace egw::ctl {
@@ -149,21 +150,11 @@ std::vector<AllowlistRow> allowlistRows(const v1::ClusterState& s, const std::ma
   return rows;
 }
 
-std::string csvField(const std::string& f) {
-  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
-  std::string out = "\"";
-  for (char c : f) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string csvField(const std::string& f) { return egw::csv::field(f); }
 
 std::string allowlistCsv(const std::vector<AllowlistRow>& rows) {
-  std::string out = "ip,node,role,state,first_seen\r\n";
-  for (const auto& r : rows)
-    out += csvField(r.ip) + "," + csvField(r.node) + "," + csvField(r.role) + "," + csvField(r.state) + "," +
-           csvField(r.firstSeen) + "\r\n";
+  std::string out = egw::csv::row({"ip", "node", "role", "state", "first_seen"});
+  for (const auto& r : rows) out += egw::csv::row({r.ip, r.node, r.role, r.state, r.firstSeen});
   return out;
 }
 
@@ -182,6 +173,72 @@ std::string allowlistJson(const std::vector<AllowlistRow>& rows) {
            q(r.role) + ", \"state\": " + q(r.state) + ", \"first_seen\": " + (r.firstSeen.empty() ? "null" : q(r.firstSeen)) + "}";
   }
   return out + "]\n";
+}
+
+egw::DriftInput driftInput(const v1::ClusterState& s) {
+  egw::DriftInput in;
+  for (const auto& n : s.nodes()) {
+    egw::DriftNode d;
+    d.name = n.name();
+    d.egressIp = n.egress_ip();
+    switch (n.candidacy()) {
+      case v1::CANDIDACY_PENDING: d.candidacy = egw::NodeCandidacy::Pending; break;
+      case v1::CANDIDACY_ENABLED: d.candidacy = egw::NodeCandidacy::Enabled; break;
+      case v1::CANDIDACY_DISABLED: d.candidacy = egw::NodeCandidacy::Disabled; break;
+      default: d.candidacy = egw::NodeCandidacy::None; break;
+    }
+    d.master = !s.master().empty() && n.name() == s.master();
+    switch (n.allowlist()) {
+      case v1::ALLOWLIST_OK: d.verdict = egw::AllowlistVerdict::Ok; break;
+      case v1::ALLOWLIST_UNVERIFIED: d.verdict = egw::AllowlistVerdict::Unverified; break;
+      case v1::ALLOWLIST_REJECTED: d.verdict = egw::AllowlistVerdict::Rejected; break;
+      default: d.verdict = egw::AllowlistVerdict::Unknown; break;
+    }
+    d.verdictDetail = n.allowlist_detail();
+    in.nodes.push_back(std::move(d));
+  }
+  if (s.mode() == "virtual-ip" && !s.virtual_ip().empty()) in.vip = s.virtual_ip();
+  return in;
+}
+
+std::string driftTable(const egw::DriftReport& r) {
+  std::vector<std::vector<std::string>> rows{{"IP", "NODE", "STATE", "REASON"}};
+  for (const auto& d : r.rows)
+    rows.push_back({d.ip.empty() ? "-" : d.ip, d.node.empty() ? "-" : d.node, std::string(egw::driftStateName(d.state)), d.reason});
+  std::vector<std::size_t> w(4, 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < 3; ++i) w[i] = std::max(w[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < 3; ++i) out += row[i] + std::string(w[i] - row[i].size() + 2, ' ');
+    out += row[3] + "\n";
+  }
+  return out + r.summary() + "\n";
+}
+
+std::string driftJson(const egw::DriftReport& r, const egw::Allowlist& list, const std::string& file) {
+  std::ostringstream o;
+  auto notes = [&](const std::vector<egw::LineNote>& v) {
+    o << "[";
+    for (std::size_t i = 0; i < v.size(); ++i)
+      o << (i ? ", " : "") << "{\"line\": " << v[i].line << ", \"message\": " << q(v[i].message) << "}";
+    o << "]";
+  };
+  o << "{\"clean\": " << b(r.clean()) << ", \"summary\": " << q(r.summary()) << ", \"allowlist\": {\"file\": " << q(file)
+    << ", \"format\": " << q(std::string(egw::formatName(list.format))) << ", \"entries\": " << list.entries.size()
+    << ", \"warnings\": ";
+  notes(list.warnings);
+  o << ", \"skipped\": ";
+  notes(list.skipped);
+  o << "}, \"rows\": [";
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& d = r.rows[i];
+    o << (i ? ",\n " : "") << "{\"ip\": " << q(d.ip) << ", \"node\": " << (d.node.empty() ? std::string("null") : q(d.node))
+      << ", \"state\": " << q(std::string(egw::driftStateName(d.state))) << ", \"reason\": " << q(d.reason)
+      << ", \"line\": " << (d.line > 0 ? std::to_string(d.line) : std::string("null")) << "}";
+  }
+  o << "]}\n";
+  return o.str();
 }
 
 }  // namespace egw::ctl

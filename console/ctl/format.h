@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "egressgw/v1/cluster.pb.h"
+#include "egw/drift.h"
 
 namespace egw::ctl {
 
@@ -32,6 +33,15 @@ std::vector<AllowlistRow> allowlistRows(const egressgw::v1::ClusterState& s,
 std::string allowlistCsv(const std::vector<AllowlistRow>& rows);  // RFC 4180, CRLF
 std::string allowlistTxt(const std::vector<AllowlistRow>& rows, const std::string& servedBy);
 std::string allowlistJson(const std::vector<AllowlistRow>& rows);
-std::string csvField(const std::string& f);
+std::string csvField(const std::string& f);  // egw::csv::field
+
+// drift: the cluster's nodes and VIP as the drift computation's input (egress nodes are the
+// nodes with candidacy pending, enabled or disabled; the VIP only in virtual-ip mode).
+egw::DriftInput driftInput(const egressgw::v1::ClusterState& s);
+// Table: IP, NODE, STATE, REASON, then the summary line.
+std::string driftTable(const egw::DriftReport& r);
+// {"clean": bool, "summary": "...", "allowlist": {"file", "format", "entries", "warnings": [...],
+//  "skipped": [...]}, "rows": [{"ip", "node", "state", "reason", "line"}...]}
+std::string driftJson(const egw::DriftReport& r, const egw::Allowlist& list, const std::string& file);
 
 }  // namespace egw::ctl

@@ -1,6 +1,7 @@
 // egressctl: the cluster's state and actions for scripts and terminals.
 // Synchronous gRPC against the agents' Cluster service; tries each --endpoint in order.
 // Exit codes: 0 ok, 1 failure (unreachable, refused, error), 2 usage.
+// drift: 0 clean, 1 drift, 2 usage or a bad allowlist file, 3 no agent reachable.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -18,7 +20,9 @@
 
 #include "ctl/format.h"
 #include "egressgw/v1/cluster.grpc.pb.h"
+#include "egw/allowlist.h"
 #include "egw/config.h"
+#include "egw/drift.h"
 #include "egw/result.h"
 #include "egw/version.h"
 
@@ -28,6 +32,7 @@ using namespace egw::ctl;
 namespace {
 
 constexpr int kOk = 0, kFail = 1, kUsage = 2;
+constexpr int kDrift = 1, kDriftUnknown = 3;  // drift: the cluster could not be asked
 
 std::string readFile(const std::string& path, std::string& err) {
   std::ifstream f(path, std::ios::binary);
@@ -271,10 +276,13 @@ int main(int argc, char** argv) {
   egressctl candidacy enable egress-4 --force
   egressctl handover --to egress-2                  # planned: the master hands over at once
   egressctl allowlist export --format csv --output allowlist.csv
+  egressctl drift --allowlist partner-allowlist.csv # the external service's list against the cluster
 
 Endpoints are tried in order; the first that answers serves the command. With --tls-dir, DIR holds
 ca.pem and the client certificate operator.pem/operator-key.pem (or cert.pem/key.pem).
 Exit codes: 0 ok, 1 failure (no agent reachable, request refused, error), 2 usage error.
+drift: 0 clean, 1 drift (missing, stale, unverified or rejected IPs), 2 usage error or a bad
+allowlist file (the message names the file and line), 3 no agent reachable.
 )");
   std::vector<std::string> endpoints{"127.0.0.1:7401"};
   std::string tlsDir, timeoutText = "3s";
@@ -318,6 +326,15 @@ Exit codes: 0 ok, 1 failure (no agent reachable, request refused, error), 2 usag
   exportCmd->add_option("--format", format, "csv, txt or json")->check(CLI::IsMember({"csv", "txt", "json"}));
   exportCmd->add_option("--output", outFile, "write to FILE (atomically) instead of stdout");
 
+  std::string allowFile, driftOut = "table", allowFormat = "auto";
+  bool skipBadRows = false;
+  auto* drift = app.add_subcommand(
+      "drift", "compare the external service's allowlist (CSV or text file) with the cluster's egress IPs and probes");
+  drift->add_option("--allowlist", allowFile, "the allowlist file as the external service has it; - for stdin")->required();
+  drift->add_option("-o,--output", driftOut, "table or json")->check(CLI::IsMember({"table", "json"}));
+  drift->add_option("--format", allowFormat, "auto, csv or txt")->check(CLI::IsMember({"auto", "csv", "txt"}));
+  drift->add_flag("--skip-bad-rows", skipBadRows, "leave out bad rows of the file (listed as skipped) instead of failing");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -340,6 +357,44 @@ Exit codes: 0 ok, 1 failure (no agent reachable, request refused, error), 2 usag
   auto creds = credentials(tlsDir, credErr);
   if (!creds) return fail("--tls-dir: " + credErr);
   Client client(endpoints, creds, std::chrono::milliseconds(timeout->count()));
+
+  if (drift->parsed()) {
+    // The file first: a bad file is the operator's to fix, whatever the cluster says.
+    std::string readErr, text;
+    if (allowFile == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      text = readFile(allowFile, readErr);
+    }
+    if (!readErr.empty()) {
+      std::cerr << "egressctl: " << readErr << "\n";
+      return kUsage;
+    }
+    const std::string source = allowFile == "-" ? "<stdin>" : allowFile;
+    egw::AllowlistOptions opts;
+    opts.format = allowFormat == "csv" ? egw::AllowlistFormat::Csv
+                  : allowFormat == "txt" ? egw::AllowlistFormat::Text
+                                         : egw::AllowlistFormat::Auto;
+    opts.skipBadRows = skipBadRows;
+    opts.source = source;
+    auto list = egw::parseAllowlist(text, opts);
+    if (!list.ok()) {
+      std::cerr << "egressctl: " << list.error() << "\n"
+                << "egressctl: nothing checked; fix the file"
+                << (skipBadRows ? "" : ", or leave the bad rows out with --skip-bad-rows") << "\n";
+      return kUsage;
+    }
+    for (const auto& n : list->skipped) std::cerr << "egressctl: " << source << ": " << n.str() << " (skipped)\n";
+    for (const auto& n : list->warnings) std::cerr << "egressctl: " << source << ": " << n.str() << " (warning)\n";
+    auto s = client.state();
+    if (!s.ok()) {
+      std::cerr << "egressctl: " << s.error() << "\n";
+      return kDriftUnknown;
+    }
+    auto report = egw::computeDrift(*list, driftInput(*s));
+    std::cout << (driftOut == "json" ? driftJson(report, *list, source) : driftTable(report)) << std::flush;
+    return report.clean() ? kOk : kDrift;
+  }
 
   if (status->parsed()) {
     auto s = client.state();

@@ -1,0 +1,187 @@
+#pragma once
+// Real egress-agent processes for robustness tests: three voters/candidates on a loopback /24 of
+// their own (127.x.y.1-3; x from a per-test constant, y from the pid, so tests running in parallel
+// and the election multiproc test, which uses x in 100..199, never share an address), started
+// with --no-datapath, their output appended to <name>.log in a temp dir.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "egressgw/v1/cluster.grpc.pb.h"
+#include "egressgw/v1/peer.grpc.pb.h"
+
+namespace egwtest {
+
+namespace pb = egressgw::v1;
+
+struct AgentProc {
+  QString name;
+  QString host;
+  QString config;
+  QString stateDir;
+  QString logPath;
+  int priority = 100;
+  QString votersYaml;  // the voters: block as written into the config
+  std::unique_ptr<QProcess> proc;
+  std::unique_ptr<pb::Cluster::Stub> stub;
+
+  QString peerEndpoint() const { return host + QStringLiteral(":7400"); }
+  QString apiEndpoint() const { return host + QStringLiteral(":7401"); }
+  bool running() const { return proc && proc->state() == QProcess::Running; }
+  pid_t pid() const { return proc ? static_cast<pid_t>(proc->processId()) : 0; }
+};
+
+// The first update of a Watch is the snapshot of the agent's cluster view.
+inline std::optional<pb::ClusterState> fetchState(pb::Cluster::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  auto reader = stub.Watch(&ctx, pb::WatchRequest{});
+  pb::WatchUpdate u;
+  std::optional<pb::ClusterState> out;
+  if (reader->Read(&u) && u.has_snapshot()) out = u.snapshot();
+  ctx.TryCancel();
+  reader->Finish();
+  return out;
+}
+
+inline std::optional<pb::NodeStatus> nodeIn(const pb::ClusterState& s, const QString& name) {
+  for (const auto& n : s.nodes())
+    if (n.name() == name.toStdString()) return n;
+  return std::nullopt;
+}
+
+class AgentCluster {
+ public:
+  // `testConstant` in 0..3 picks x = 20 + 20·c + pid % 20: each test binary its own range.
+  AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 50, int electionMs = 200)
+      : dir_(dir), heartbeatMs_(heartbeatMs), electionMs_(electionMs) {
+    x_ = 20 + 20 * testConstant + static_cast<int>(getpid() % 20);
+    y_ = static_cast<int>((getpid() / 20) % 250) + 1;
+    QStringList voters;
+    for (int i = 1; i <= 3; ++i) {
+      AgentProc n;
+      n.name = QStringLiteral("egress-%1").arg(i);
+      n.host = QStringLiteral("127.%1.%2.%3").arg(x_).arg(y_).arg(i);
+      n.config = dir_.filePath(n.name + QStringLiteral(".yaml"));
+      n.stateDir = dir_.filePath(n.name + QStringLiteral("-state"));
+      n.logPath = dir_.filePath(n.name + QStringLiteral(".log"));
+      voters << QStringLiteral("  - { name: %1, address: \"%2:7400\" }").arg(n.name, n.host);
+      nodes_.push_back(std::move(n));
+    }
+    for (auto& n : nodes_) {
+      n.votersYaml = voters.join(QStringLiteral("\n"));
+      n.stub = pb::Cluster::NewStub(
+          grpc::CreateChannel(n.apiEndpoint().toStdString(), grpc::InsecureChannelCredentials()));
+    }
+  }
+  ~AgentCluster() { killAll(); }
+
+  // An address of this test's /24 that no agent uses (for a stranger's endpoint).
+  void setMetrics(bool on) { withMetrics_ = on; }
+  QString spareHost() const { return QStringLiteral("127.%1.%2.200").arg(x_).arg(y_); }
+
+  std::vector<AgentProc>& nodes() { return nodes_; }
+  AgentProc& byName(const QString& name) {
+    for (auto& n : nodes_)
+      if (n.name == name) return n;
+    qFatal("no node %s", qPrintable(name));
+  }
+
+  QString configText(const AgentProc& n) const {
+    return QStringLiteral(
+               "node: { name: %1, address: %2, egress: { interface: lo, ip: %2 }, candidate: true, priority: %3 }\n"
+               "listen: { peer: \"%2:7400\", api: \"%2:7401\"%8 }\n"
+               "voters:\n%4\n"
+               "election: { heartbeat_interval: %5ms, election_timeout: %6ms }\n"
+               "state_dir: %7\n"
+               "log: { level: debug }\n")
+        .arg(n.name, n.host)
+        .arg(n.priority)
+        .arg(n.votersYaml)
+        .arg(heartbeatMs_)
+        .arg(electionMs_)
+        .arg(n.stateDir)
+        .arg(withMetrics_ ? QStringLiteral(", metrics: \"%1:7402\"").arg(n.host) : QString());
+  }
+
+  static bool writeFile(const QString& path, const QString& text) {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+    return f.write(text.toUtf8()) >= 0;
+  }
+  bool writeConfig(const AgentProc& n) const { return writeFile(n.config, configText(n)); }
+
+  void start(AgentProc& n) {
+    n.proc = std::make_unique<QProcess>();
+    n.proc->setProcessChannelMode(QProcess::MergedChannels);
+    n.proc->setStandardOutputFile(n.logPath, QIODevice::Append);
+    n.proc->start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"),
+                  {QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")});
+    n.proc->waitForStarted();
+  }
+  bool startAll() {
+    for (auto& n : nodes_) {
+      if (!writeConfig(n)) return false;
+      start(n);
+      if (!n.running()) return false;
+    }
+    return true;
+  }
+
+  void kill9(AgentProc& n) {
+    if (!n.running()) return;
+    ::kill(n.pid(), SIGKILL);
+    n.proc->waitForFinished(5000);
+  }
+  void killAll() {
+    for (auto& n : nodes_)
+      if (n.running()) {
+        n.proc->kill();
+        n.proc->waitForFinished(3000);
+      }
+  }
+
+  // The master every running agent reports; empty unless all agree (and `term` set from it).
+  QString agreedMaster(std::uint64_t* term = nullptr) {
+    QString master;
+    for (auto& n : nodes_) {
+      if (!n.running()) continue;
+      auto s = fetchState(*n.stub);
+      if (!s || s->master().empty()) return {};
+      auto m = QString::fromStdString(s->master());
+      if (!master.isEmpty() && m != master) return {};
+      master = m;
+      if (term) *term = s->term();
+    }
+    return master;
+  }
+
+  QString log(const AgentProc& n) const {
+    QFile f(n.logPath);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+  }
+  QString logs() const {
+    QString all;
+    for (const auto& n : nodes_) all += QStringLiteral("=== ") + n.name + QStringLiteral("\n") + log(n);
+    // QTest truncates long messages anyway: keep the end, where the failure is.
+    return all.size() > 20000 ? all.right(20000) : all;
+  }
+
+ private:
+  QTemporaryDir& dir_;
+  int heartbeatMs_, electionMs_;
+  int x_ = 0, y_ = 0;
+  bool withMetrics_ = false;
+  std::vector<AgentProc> nodes_;
+};
+
+}  // namespace egwtest
