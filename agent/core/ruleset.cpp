@@ -104,6 +104,7 @@ Status checkRenderable(const Config& cfg, const DesiredState& st) {
 std::size_t expectedRuleCount(const Config& cfg, const DesiredState& st) {
   std::size_t n = 2 * cfg.policies.size();
   if (st.role == DatapathRole::Master) n += 2;
+  if (st.role == DatapathRole::Follower && !cfg.node.egress.interface.empty()) n += 1;  // follower guard
   if (st.role == DatapathRole::NoMaster && cfg.datapath.noMaster == NoMaster::Drop) n += 2;
   return n;
 }
@@ -154,6 +155,13 @@ std::string renderRuleset(const Config& cfg, const DesiredState& st) {
     const auto to = cfg.mode == Mode::VirtualIp ? cfg.virtualIp->address.address().str() : st.egressIp->str();
     s += chain("egress_snat", "type nat hook postrouting priority srcnat",
                {"oifname \"" + egressIf + "\" " + mark + " counter snat ip to " + to + comment(ruleset::kSnatComment)});
+  } else if (st.role == DatapathRole::Follower && !egressIf.empty()) {
+    // A follower hands selected traffic only to the master. Selected traffic that would leave
+    // the egress interface towards any other next hop (the master's old route while the
+    // datapath switches, a main-table route) would leave without SNAT: drop it.
+    s += chain("follower_guard", "type filter hook postrouting priority filter",
+               {"oifname \"" + egressIf + "\" " + mark + " rt ip nexthop != " + st.masterAddress->str() +
+                " counter drop" + comment(ruleset::kFollowerGuardComment)});
   } else if (st.role == DatapathRole::NoMaster && cfg.datapath.noMaster == NoMaster::Drop) {
     // Fail closed: without a master the selected traffic must not leave with an address that
     // may not be on the allowlist.

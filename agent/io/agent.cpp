@@ -795,9 +795,9 @@ void Agent::shutdown() {
   post([this] {
     if (election_->role() == Role::Master) election_->stepDown(now());
     process();
-    // Hand our latest events (the handover) to the new master before we go.
-    sendStatusReport(now());
     record("node_stopped", cfg_.node.name, "agent stopped");
+    // Hand our latest events (the handover, the stop) to the others before we go.
+    sendStatusReport(now());
   });
   stop_ = true;
   cv_.notify_all();

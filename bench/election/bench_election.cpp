@@ -14,7 +14,9 @@
 // notices the loss when its randomized timeout E·(1 + 0.75·(1000−p)/1000) + U[0, E/4) has passed
 // since the last heartbeat, which arrived U[0, H) before the kill; the floor is E (the minimum
 // election timeout), and the model window [timeout_min − H, timeout_max] is printed beside the
-// figures, so what the transport, the ticks and the processes add is visible as the ratio.
+// figures, so what the transport, the ticks and the processes add is visible as the ratio. A
+// second baseline is the machine itself: how late a 1 ms sleep of this process wakes up while the
+// trials run (an oversubscribed machine delays the agents' timers by as much).
 //
 // Every agent dies with this process (PR_SET_PDEATHSIG), and SIGINT/SIGTERM kill them explicitly.
 #include <grpcpp/grpcpp.h>
@@ -444,6 +446,37 @@ class Cluster {
   std::optional<Clock::time_point> firstNew_, agreedAt_;
 };
 
+// The machine's share in the figures, measured alongside the trials: how late a 1 ms sleep of
+// this process wakes up. On an idle machine that is tens of microseconds; when the cores are
+// oversubscribed, the agents' timers and gRPC threads wake just as late.
+class WakeupProbe {
+ public:
+  void start() {
+    stop_ = false;
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        const auto t0 = Clock::now();
+        std::this_thread::sleep_for(1ms);
+        const double late = ms(Clock::now() - t0) - 1.0;
+        std::lock_guard lk(mu_);
+        samples_.push_back(late);
+      }
+    });
+  }
+  std::vector<double> stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lk(mu_);
+    return samples_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<double> samples_;
+};
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -453,7 +486,7 @@ double percentile(std::vector<double> v, double p) {
 
 struct Result {
   Profile profile;
-  std::vector<double> first, agreed;
+  std::vector<double> first, agreed, wakeupLate;
   int failed = 0;
   Cluster::Steady steady;
 };
@@ -479,6 +512,13 @@ bool runProfile(const Profile& p, int trials, const fs::path& dir, int x, int y,
   if (!r.steady.ok) std::fprintf(stderr, "steady state: %s\n", r.steady.error.c_str());
 
   std::mt19937 rng(static_cast<unsigned>(::getpid()));
+  WakeupProbe probe;
+  probe.start();
+  struct StopProbe {
+    WakeupProbe& p;
+    Result& r;
+    ~StopProbe() { r.wakeupLate = p.stop(); }
+  } stopProbe{probe, r};
   for (int i = 0; i < trials; ++i) {
     m = c.waitAgreed(20s);
     if (!m) {
@@ -530,6 +570,12 @@ void printTable(const std::vector<Result>& results, double idleSecs) {
                 percentile(r.agreed, 99), E, percentile(r.first, 50) / E, p99 / E, window, p.targetP99Ms,
                 !r.first.empty() && r.failed == 0 && p99 <= p.targetP99Ms ? "ok" : "MISSED");
   }
+  std::printf("\nSame-run baseline: wake-up delay of a 1 ms sleep in this process during the trials (ms)\n");
+  for (const auto& r : results)
+    std::printf("%-8s p50 %.3f  p99 %.3f  max %.1f  (%zu samples)\n", r.profile.name.c_str(), percentile(r.wakeupLate, 50),
+                percentile(r.wakeupLate, 99),
+                r.wakeupLate.empty() ? 0.0 : *std::max_element(r.wakeupLate.begin(), r.wakeupLate.end()),
+                r.wakeupLate.size());
   std::printf("\nSteady state over %.0f s idle (3 agents; targets: RSS <= 25 MB, idle CPU <= 1%% of a core per agent)\n",
               idleSecs);
   std::printf("%-8s | %9s | %-40s | %-26s | %-26s\n", "config", "msgs/s", "by type (cluster, per s)", "RSS MB (each)",
@@ -542,7 +588,7 @@ void printTable(const std::vector<Result>& results, double idleSecs) {
     }
     std::string types;
     for (const auto& [t, n] : s.byType)
-      if (n > 0.05) types += (types.empty() ? "" : " ") + t + "=" + std::to_string(static_cast<int>(n + 0.5));
+      if (n >= 0.5) types += (types.empty() ? "" : " ") + t + "=" + std::to_string(static_cast<int>(n + 0.5));
     char rss[64], cpu[64];
     std::snprintf(rss, sizeof rss, "%.1f %.1f %.1f", s.rssMb[0], s.rssMb[1], s.rssMb[2]);
     std::snprintf(cpu, sizeof cpu, "%.2f %.2f %.2f", s.cpuPct[0], s.cpuPct[1], s.cpuPct[2]);

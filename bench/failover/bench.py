@@ -310,7 +310,21 @@ vrrp_instance egw {{
   track_interface {{
     pub0
   }}
+  notify_master "{gate} open"
+  notify_backup "{gate} close"
+  notify_fault "{gate} close"
+  notify_stop "{gate} close"
 }}
+"""
+
+# The usual keepalived SNAT gateway: the SNAT rule is the same on every node, and notify scripts open
+# the forward path for the selected traffic on the master and close it elsewhere. (A daemon that
+# is SIGKILLed or frozen runs no script: its node keeps forwarding whatever still reaches it.)
+KA_GATE = """#!/bin/sh
+case $1 in
+  open) exec nft flush chain ip kabench gate ;;
+  close) exec nft 'flush chain ip kabench gate; add rule ip kabench gate oifname "pub0" ip saddr 10.244.0.0/16 counter drop' ;;
+esac
 """
 
 
@@ -335,10 +349,16 @@ class Keepalived:
                 # packets NAT skips (conntrack INVALID, e.g. a FIN/RST of a flow the old master
                 # carried) would otherwise leave with the pod's own address
                 " chain leak {\n  type filter hook postrouting priority 101;\n"
+                "  oifname \"pub0\" ip saddr 10.244.0.0/16 counter drop\n }\n"
+                " chain gate {\n  type filter hook forward priority 0;\n"
                 "  oifname \"pub0\" ip saddr 10.244.0.0/16 counter drop\n }\n}\n"),
                 text=True, check=True)
+            gate = os.path.join(RUN, "ka-gate.sh")
+            with open(gate, "w") as f:
+                f.write(KA_GATE)
+            os.chmod(gate, 0o755)
             with open(os.path.join(RUN, f"ka-{n}.conf"), "w") as f:
-                f.write(KA_CONF.format(name=n, prio=KA_PRIO[n], advert=self.advert, src=CLU[n], vip=VIP,
+                f.write(KA_CONF.format(gate=gate, name=n, prio=KA_PRIO[n], advert=self.advert, src=CLU[n], vip=VIP,
                                        peers="\n".join(f"    {CLU[p]}" for p in EGRESS if p != n)))
             self.start(n)
 
@@ -401,6 +421,7 @@ class Keepalived:
                 p.wait()
             # a SIGKILLed keepalived leaves its VIP behind (the kernel keeps the address)
             nsx(node, "ip", "addr", "del", f"{VIP}/24", "dev", "clu0", check=False)
+            nsx(node, os.path.join(RUN, "ka-gate.sh"), "close", check=False)  # as a node's boot would
             self.start(node)
         elif fault == "stop":
             os.killpg(p.pid, signal.SIGCONT)
@@ -477,7 +498,7 @@ def trial(impl, fault, idx, arr, outdir, args):
     time.sleep(impl.settle())
     t_end = mono()
     # the window of this trial: from 0.2 s before the fault to the end of its restore
-    win = os.path.join(outdir, "windows", f"{impl.impl}-{impl.config.replace(' ', '')}-{fault}-{idx:03d}.log")
+    win = os.path.join(outdir, "windows", f"{impl.impl}-{impl.config.replace(' ', '')}-{fault}-{idx:03d}-{t0}.log")
     with open(ARRIVALS, "rb") as f, open(win, "wb") as o:
         f.seek(start_off)
         o.write(f.read())
@@ -509,14 +530,32 @@ def trial(impl, fault, idx, arr, outdir, args):
         "restore_gap_ms": restore_gap,
         "next_master": m2 or "",
         "t_fault_ns": t0,
+        "valid": int(pre_fault_ok(win, t0, old_ip)),
+        "load1": open("/proc/loadavg").read().split()[0],
         "window": os.path.basename(win),
     }
     return row
 
 
+def pre_fault_ok(win, t0, old_ip):
+    """The trial is valid only if the master we faulted was carrying the stream right before the
+    fault (last arrival within 100 ms before t0, from old_ip). Otherwise a switch (or a stall) was
+    already under way and the trial measures that instead."""
+    last = None
+    try:
+        with open(win) as f:
+            for ln in f:
+                p = ln.split()
+                if len(p) == 4 and p[1] == "udp" and t0 - 200_000_000 <= int(p[0]) <= t0:
+                    last = (int(p[0]), p[2])
+    except OSError:
+        return True
+    return last is not None and last[1] == old_ip and t0 - last[0] <= 100_000_000
+
+
 FIELDS = ["impl", "config", "fault", "trial", "old_master", "old_ip", "new_ip", "switched", "gap_ms",
           "lost_datagrams", "switch_ms", "outside_allowlist", "blocked_by_service", "blocked_sources", "old_master_returned", "returned",
-          "restore_gap_ms", "next_master", "t_fault_ns", "window"]
+          "restore_gap_ms", "next_master", "t_fault_ns", "valid", "load1", "window"]
 
 
 def summarize(rows, faults, columns):
@@ -584,7 +623,7 @@ def main():
     ap.add_argument("--keepalived", default="1,0.1")
     ap.add_argument("--out", default="/tmp/egw-failover-results")
     ap.add_argument("--switch-timeout", type=float, default=10.0)
-    ap.add_argument("--hold", type=float, default=1.0)
+    ap.add_argument("--hold", type=float, default=0.5)
     ap.add_argument("--ready-timeout", type=float, default=30.0)
     ap.add_argument("--summary-only", action="store_true", help="re-print the summary of <out>/trials.csv")
     args = ap.parse_args()
@@ -615,7 +654,7 @@ def main():
                     continue
                 for fault in faults:
                     done = fails = 0
-                    while done < args.trials and fails < 5:
+                    while done < args.trials and fails < 10:
                         row = trial(impl, fault, done + 1, arr, args.out, args)
                         if row is None:
                             fails += 1
@@ -623,6 +662,10 @@ def main():
                             continue
                         wr.writerow(row)
                         fcsv.flush()
+                        if not row["valid"]:
+                            fails += 1
+                            log(f"!! {impl.impl} {impl.config} {fault}: invalid trial (master not carrying before the fault); again")
+                            continue
                         done += 1
                         log(f"{impl.impl} {impl.config} {fault} #{done}: {row['old_master']} -> {row['new_ip'] or '-'} "
                             f"gap {row['gap_ms']} ms, switch {row['switch_ms']} ms, outside {row['outside_allowlist'] or '-'}"
@@ -635,6 +678,13 @@ def main():
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
     for r in rows:
+        if "valid" not in r or r["valid"] in ("", None):
+            win = os.path.join(args.out, "windows", r["window"])
+            r["valid"] = int(pre_fault_ok(win, int(r["t_fault_ns"]), r["old_ip"]))
+        r["valid"] = int(r["valid"])
+    invalid = [r for r in rows if not r["valid"]]
+    rows = [r for r in rows if r["valid"]]
+    for r in rows:
         r["switched"] = int(r["switched"])
         r["old_master_returned"] = int(r["old_master_returned"])
     allcols = sorted({r["impl"] + " " + r["config"] for r in rows},
@@ -645,7 +695,13 @@ def main():
         f.write(text + "\n")
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(md + "\n")
+    note = (f"\n{len(invalid)} trial(s) excluded: the faulted master was not carrying the stream in the "
+            "100 ms before the fault (a switch or a stall already under way): "
+            + ", ".join(f"{r['impl']} {r['config']} {r['fault']} #{r['trial']}" for r in invalid))
+    with open(os.path.join(args.out, "summary.txt"), "a") as f:
+        f.write(note + "\n")
     print(text)
+    print(note)
     print()
     print(md)
 

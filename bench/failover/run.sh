@@ -4,20 +4,24 @@
 #
 # Usage: bench/failover/run.sh [--build DIR] [--trials N] [--faults kill,linkdown,stop,term]
 #                              [--configs default,tuned|none] [--keepalived 1,0.1|none]
-#                              [--out DIR] [--summary-only]
+#                              [--out DIR] [--prefix P] [--summary-only]
 #   --build DIR     build tree with agent/egress-agent and console/egressctl (default: /work/build-failover,
 #                   else build/release)
 #   --trials N      trials per fault per configuration (default 30)
 #   --out DIR       raw results: DIR/trials.csv (appended), DIR/windows/*.log (arrivals per trial),
 #                   DIR/summary.txt, DIR/summary.md (default /tmp/egw-failover-results)
+#   --prefix P      namespace prefix of this run's testbed (default egwbf-; run dir /tmp/<P>run), so two
+#                   runs (e.g. ours and keepalived at the same time, under the same load) can coexist
+#   --faults        kill (SIGKILL of the master's daemon), crash (the master drops off both networks at
+#                   once), linkdown (the master's pub0 down), stop (SIGSTOP, SIGCONT after the trial),
+#                   term (SIGTERM: planned handover)
 # Needs root. Installs keepalived (Debian package) if missing and keepalived is requested.
 # Uses its own testbed prefix (egwbf-) and run dir (/tmp/egwbf-run); always tears it down on exit.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-export EGW_TB_PREFIX=egwbf-
-export EGW_TB_DIR=/tmp/egwbf-run
+PREFIX=egwbf-
 TESTBED=$ROOT/tests/e2e/testbed/testbed.sh
 
 BUILD=
@@ -26,13 +30,16 @@ ARGS=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) BUILD=$2; shift 2 ;;
+    --prefix) PREFIX=$2; shift 2 ;;
     --keepalived) KA=$2; shift 2 ;;
-    --trials|--faults|--configs|--out|--switch-timeout|--hold) ARGS+=("$1" "$2"); shift 2 ;;
+    --trials|--faults|--configs|--out|--switch-timeout|--hold|--ready-timeout) ARGS+=("$1" "$2"); shift 2 ;;
     --summary-only) ARGS+=("$1"); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+export EGW_TB_PREFIX=$PREFIX
+export EGW_TB_DIR=/tmp/${PREFIX}run
 if [[ -z $BUILD ]]; then
   if [[ -x /work/build-failover/agent/egress-agent ]]; then BUILD=/work/build-failover; else BUILD=$ROOT/build/release; fi
 fi

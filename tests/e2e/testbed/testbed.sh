@@ -89,7 +89,9 @@ start_agent() {
   local n=$1
   [[ -f $RUN/$n.yaml ]] || { log "no config for $n"; exit 1; }
   # exec in the background job so $! is the agent's own pid (ip netns exec execs, no fork)
-  (exec ip netns exec "$(ns "$n")" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1) &
+  # Agents run at a raised priority, as in production (the systemd unit sets Nice=-10): an agent
+  # starved of CPU misses lease renewals and causes failovers that are not the product's.
+  (exec nice -n -10 ip netns exec "$(ns "$n")" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1) &
   echo $! > "$RUN/$n.pid"
 }
 
@@ -115,9 +117,10 @@ up() {
   nsx ext nft -f - <<NFT
 table inet partner {
   set allowlist { type ipv4_addr; elements = { 172.16.0.7, 172.16.0.8, 172.16.0.9 } }
+  set refused { type ipv4_addr; size 1024; flags dynamic; }
   chain input {
     type filter hook input priority 0; policy accept;
-    ip daddr 198.51.100.10 ip saddr != @allowlist counter drop
+    ip daddr 198.51.100.10 ip saddr != @allowlist add @refused { ip saddr } counter drop
   }
 }
 NFT

@@ -62,7 +62,7 @@ inline std::optional<pb::NodeStatus> nodeIn(const pb::ClusterState& s, const QSt
 class AgentCluster {
  public:
   // `testConstant` in 0..3 picks x = 20 + 20·c + pid % 20: each test binary its own range.
-  AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 50, int electionMs = 200)
+  AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 100, int electionMs = 600)
       : dir_(dir), heartbeatMs_(heartbeatMs), electionMs_(electionMs) {
     x_ = 20 + 20 * testConstant + static_cast<int>(getpid() % 20);
     y_ = static_cast<int>((getpid() / 20) % 250) + 1;
@@ -168,6 +168,16 @@ class AgentCluster {
   QString log(const AgentProc& n) const {
     QFile f(n.logPath);
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+  }
+  // Info and above of every agent: roles, masters, terms, refusals (the debug lines are in the files).
+  QString summary() const {
+    QString all;
+    for (const auto& n : nodes_) {
+      all += QStringLiteral("=== ") + n.name + QStringLiteral("\n");
+      for (const auto& l : log(n).split(QLatin1Char('\n')))
+        if (!l.contains(QStringLiteral(" debug "))) all += l + QLatin1Char('\n');
+    }
+    return all.size() > 20000 ? all.right(20000) : all;
   }
   QString logs() const {
     QString all;
