@@ -69,6 +69,7 @@ echo "demo: no display (or --headless): live status from the console's headless 
 ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egress-console" --headless "${ENDPOINTS[@]}" &
 CONSOLE=$!
 sleep 3
+master=$(master_of)
 before=$(python3 -c 'import time; print(time.monotonic_ns())')
 echo "demo: killing the master ($master) with SIGKILL"
 "$TB" kill "$master" KILL
