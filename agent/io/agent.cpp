@@ -1,8 +1,12 @@
 #include "io/agent.h"
 
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 
 #include "egw/log.h"
@@ -78,10 +82,6 @@ pb::Candidacy candidacyToProto(CandidacyState c) {
 Agent::Agent(Config cfg, AgentOptions opts)
     : cfg_(std::move(cfg)), opts_(opts), log_(log::get("agent")), store_(cfg_.stateDir), priority_(cfg_.node.priority) {}
 
-Agent::~Agent() {
-  if (thread_.joinable()) shutdown();
-}
-
 Time Agent::now() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - epoch_).count();
 }
@@ -110,6 +110,23 @@ void Agent::rebuildElection(election::HardState hs, bool restarted) {
 Status Agent::start() {
   auto loaded = store_.load();
   if (!loaded) return Status::failure(loaded.error());
+  // One agent per state_dir: a second one would cut the first one's journal writes.
+  const auto lockPath = cfg_.stateDir + "/lock";
+  lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lockFd_ < 0) return Status::failure("state_dir: cannot open " + lockPath + ": " + std::strerror(errno));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    auto n = ::pread(lockFd_, buf, sizeof buf - 1, 0);
+    std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    ::close(lockFd_);
+    lockFd_ = -1;
+    return Status::failure("state_dir " + cfg_.stateDir + " is in use by another agent (pid " + holder + ")");
+  }
+  {
+    auto pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lockFd_, 0) == 0) (void)!::pwrite(lockFd_, pid.data(), pid.size(), 0);
+  }
   bool restarted = loaded->existed;
   if (loaded->corrupt) {
     // We cannot know whom we voted for in which term. Never vote in the first term we see
@@ -123,7 +140,11 @@ Status Agent::start() {
   if (persisted_.candidacy == CandidacyState::None && cfg_.node.candidate) persisted_.candidacy = CandidacyState::Enabled;
   if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
 
-  auto ev = EventStore::open(cfg_.stateDir, cfg_.node.name);
+  // The event journal is written through the page cache, not fdatasync'd per record: an fsync
+  // on the loop thread delays heartbeats (tens of ms on a busy disk), and every event is
+  // replicated to the peers anyway. It survives a crash of the agent; a power loss may cost the
+  // newest local events, which the peers still hold. Term and vote are always fsync'd.
+  auto ev = EventStore::open(cfg_.stateDir, cfg_.node.name, FlushPolicy::None);
   if (!ev) return Status::failure(ev.error());
   events_ = std::move(*ev);
 
@@ -199,6 +220,7 @@ Status Agent::start() {
          std::string("agent ") + kVersion + " started as " + (cfg_.node.candidate ? "candidate" : "observer") +
              (restarted ? " (restart: no vote for one election timeout)" : ""));
   updateDatapath();
+  startProber();
   publishState();
   thread_ = std::thread([this] { loop(); });
   return {};
@@ -213,21 +235,20 @@ void Agent::post(std::function<void()> task) {
 }
 
 void Agent::loop() {
-  const auto tick = std::chrono::milliseconds(
-      std::clamp<std::int64_t>(cfg_.election.heartbeatInterval.count() / 10, 2, 10));
-  auto next = Clock::now();
+  // Sleeps until the earliest deadline: the state machine's next timer, the next status report
+  // or a pending handover's deadline. Work from other threads arrives as tasks and wakes it.
   while (!stop_.load()) {
     std::deque<std::function<void()>> batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_until(lock, next, [&] { return !tasks_.empty() || stop_.load(); });
+      // At least 1 ms: a deadline already past is served after this wait, never in a spin.
+      const auto wake = epoch_ + std::chrono::milliseconds(std::max(nextDeadline(), now() + 1));
+      cv_.wait_until(lock, wake, [&] { return !tasks_.empty() || stop_.load(); });
       batch.swap(tasks_);
     }
     for (auto& t : batch) t();
-    if (Clock::now() >= next) {
-      onTick(now());
-      next = Clock::now() + tick;
-    }
+    const auto t = now();
+    if (t >= nextDeadline()) onTick(t);
   }
   // Run what was posted before stop (e.g. the shutdown steps).
   std::deque<std::function<void()>> rest;
@@ -238,12 +259,25 @@ void Agent::loop() {
   for (auto& t : rest) t();
 }
 
+Time Agent::reportInterval() const {
+  // Status reports feed the cluster view (seconds matter there, not milliseconds): at most ten
+  // a second, whatever the heartbeat.
+  return std::max<Time>(cfg_.election.heartbeatInterval.count(), 100);
+}
+
+Time Agent::nextDeadline() const {
+  Time d = std::min(election_->nextTick(), lastReportAt_ + reportInterval());
+  if (pendingHandover_) d = std::min(d, pendingHandover_->deadline);
+  return d;
+}
+
 bool Agent::eligible() const {
   return cfg_.node.candidate && persisted_.candidacy == CandidacyState::Enabled && verdict_.healthy;
 }
 
 void Agent::updateEligibility(Time t) {
   if (datapath_) health_ = datapath_->health();
+  health_.allowlistRejected = probe_.verdict == AllowlistVerdict::Rejected;
   auto v = evaluateHealth(health_, cfg_.node.egress.interface);
   if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
     std::string why;
@@ -264,10 +298,11 @@ void Agent::onTick(Time t) {
     pendingHandover_.reset();
     done(false, "handover timed out: no new master within " + std::to_string(2 * cfg_.election.electionTimeout.count()) + " ms", "");
   }
-  const Time reportEvery = std::max<Time>(cfg_.election.heartbeatInterval.count(), 50);
+  if (!prober_ && cfg_.probe.target && cfg_.node.candidate) startProber();
+  const Time reportEvery = reportInterval();
   if (t - lastReportAt_ >= reportEvery) {
     lastReportAt_ = t;
-    if (datapath_ && (t / reportEvery) % 5 == 0) updateEligibility(t);
+    if (datapath_ && ++reportCount_ % 3 == 0) updateEligibility(t);
     sendStatusReport(t);
     refreshMembers(t);
     publishState();
@@ -371,6 +406,7 @@ std::optional<std::string> Agent::endpointOf(const std::string& node) const {
     if (v.name == node) return v.address.str();
   if (auto it = members_.find(node); it != members_.end() && !it->second.status.peer_endpoint().empty())
     return it->second.status.peer_endpoint();
+  if (auto it = replyEndpoints_.find(node); it != replyEndpoints_.end() && !it->second.empty()) return it->second;
   return std::nullopt;
 }
 
@@ -424,7 +460,8 @@ pb::NodeStatus Agent::selfStatus() const {
   s.set_voter(cfg_.isVoter());
   s.set_healthy(verdict_.healthy);
   for (const auto& p : verdict_.problems) s.add_health_problems(p);
-  s.set_allowlist(pb::ALLOWLIST_UNKNOWN);
+  s.set_allowlist(toProto(probe_.verdict));
+  s.set_allowlist_detail(probe_.detail);
   if (datapath_) {
     auto c = datapath_->counters();
     s.mutable_snat()->set_packets(c.snatPackets);
@@ -476,6 +513,10 @@ void Agent::refreshMembers(Time t) {
       continue;
     }
     const auto& s = it->second.status;
+    if (s.address().empty()) {  // never reported itself: not a member
+      ++it;
+      continue;
+    }
     election::PeerInfo p{it->first, s.candidacy() == pb::CANDIDACY_ENABLED,
                          s.candidacy() == pb::CANDIDACY_ENABLED && s.healthy() && s.allowlist() != pb::ALLOWLIST_REJECTED &&
                              t - it->second.lastSeen < 3 * cfg_.election.electionTimeout.count(),
@@ -530,23 +571,20 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
     log::get("election")->warn("{}: message of unknown type {} from {} rejected", cfg_.node.name, static_cast<int>(m.type()), m.from());
     return;
   }
-  if (!fromVoter && !members_.count(m.from()) && *type != election::MsgType::HeartbeatResp &&
-      *type != election::MsgType::PreVote && *type != election::MsgType::Vote) {
-    // Unknown non-voter nodes may ask for votes (candidates) and answer heartbeats; anything
-    // else from a stranger is dropped.
+  const bool reported = members_.count(m.from()) && !members_.at(m.from()).status.address().empty();
+  if (!fromVoter && !reported && *type != election::MsgType::HeartbeatResp && *type != election::MsgType::PreVote &&
+      *type != election::MsgType::Vote) {
+    // A non-voter is followed (heartbeat, timeout-now) only once it has joined with a status
+    // report; strangers may only ask for votes (refused unless they joined) and answer heartbeats.
     ++rejectedMessages_;
     log::get("election")->warn("{}: {} from unknown node {} rejected", cfg_.node.name, pb::MessageType_Name(m.type()), m.from());
     return;
   }
-  if (*type == election::MsgType::PreVote || *type == election::MsgType::Vote) {
-    // Remember a candidate's endpoint so the response can reach it.
-    auto& mem = members_[m.from()];
-    if (mem.status.name().empty()) {
-      mem.status.set_name(m.from());
-      mem.status.set_peer_endpoint(m.from_endpoint());
-      mem.fromConfig = fromVoter;
-      mem.lastSeen = t;
-    }
+  if ((*type == election::MsgType::PreVote || *type == election::MsgType::Vote) && !fromVoter) {
+    // Where to send the answer to a non-voting candidate. Kept apart from the members: asking
+    // for a vote does not make a node one we follow or send the cluster view to.
+    if (replyEndpoints_.size() > 256) replyEndpoints_.clear();
+    replyEndpoints_[m.from()] = m.from_endpoint();
   }
   if (amnesia_ && m.term() > 0) {
     // Our state file was lost: treat the first term we hear of as already voted in.
@@ -560,7 +598,7 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
     lastMasterContact_ = t;
     if (m.cluster_size() > 0) {
       for (const auto& s : m.cluster()) {
-        if (s.name() == cfg_.node.name) continue;
+        if (s.name() == cfg_.node.name || s.name().empty() || s.address().empty()) continue;
         auto& mem = members_[s.name()];
         mem.status = s;
         mem.lastSeen = t;
@@ -708,9 +746,51 @@ void Agent::handover(const std::string& to, std::function<void(bool, std::string
 
 void Agent::probeAllowlist(const std::string& node, std::function<void(pb::ProbeAllowlistResponse)> done) {
   pb::ProbeAllowlistResponse r;
-  r.set_verdict(pb::ALLOWLIST_UNKNOWN);
-  r.set_detail(node.empty() || node == cfg_.node.name ? "no allowlist.probe configured" : "probe must run on " + node);
-  done(r);
+  if (!node.empty() && node != cfg_.node.name) {
+    r.set_verdict(pb::ALLOWLIST_UNKNOWN);
+    r.set_detail("the probe runs on the node itself: ask " + node + "'s agent (its API endpoint is in the status)");
+    done(r);
+    return;
+  }
+  auto prober = prober_;
+  if (!prober) {
+    r.set_verdict(pb::ALLOWLIST_UNKNOWN);
+    r.set_detail(cfg_.probe.target ? "no egress IP to probe from yet" : "no allowlist.probe.target configured");
+    done(r);
+    return;
+  }
+  // A probe waits up to its timeout: never on a gRPC thread or the loop.
+  std::thread([prober, done = std::move(done)] {
+    auto res = prober->probeNow();
+    pb::ProbeAllowlistResponse out;
+    out.set_verdict(toProto(res.verdict));
+    out.set_detail(res.detail);
+    done(out);
+  }).detach();
+}
+
+void Agent::startProber() {
+  if (!cfg_.probe.target || !cfg_.node.candidate) return;
+  std::optional<IpAddress> src = cfg_.node.egress.ip;
+  if (!src && datapath_) src = datapath_->egressIp();
+  if (!src) return;  // retried on the next tick
+  auto opts = AllowlistProber::fromConfig(cfg_.probe, *src, opts_.noDatapath ? std::string() : cfg_.node.egress.interface);
+  if (!opts) return;
+  prober_ = std::make_shared<AllowlistProber>(*opts, [this](const ProbeResult& r) { post([this, r] { onProbe(r); }); });
+  prober_->start();
+}
+
+void Agent::onProbe(const ProbeResult& r) {
+  const bool changed = r.verdict != probe_.verdict;
+  probe_ = r;
+  if (changed) {
+    record("allowlist_changed", cfg_.node.name,
+           std::string("allowlist probe: ") + std::string(verdictName(r.verdict)) + ": " + r.detail);
+    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == Role::Master)
+      log_->warn("{}: the external service rejects our egress IP: handing over", cfg_.node.name);
+  }
+  updateEligibility(now());
+  publishState();
 }
 
 std::string Agent::reload(const Config& next) {
@@ -807,8 +887,14 @@ void Agent::shutdown() {
   if (peerServer_) peerServer_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (metrics_) metrics_->stop();
   if (peers_) peers_->drain(500);
+  if (prober_) prober_->stop();
   if (datapath_) datapath_->stop(true);
   log_->info("{}: stopped", cfg_.node.name);
+}
+
+Agent::~Agent() {
+  if (thread_.joinable()) shutdown();
+  if (lockFd_ >= 0) ::close(lockFd_);
 }
 
 }  // namespace egw

@@ -21,6 +21,7 @@
 #include "egw/config.h"
 #include "egw/log.h"
 #include "egw/result.h"
+#include "io/allowlist_prober.h"
 #include "io/cluster_backend.h"
 #include "io/metrics_server.h"
 #include "io/state_store.h"
@@ -97,10 +98,14 @@ class Agent final : public ClusterBackend {
   void updateEligibility(election::Time t);
   void updateDatapath();
   void mergeEvents(const egressgw::v1::ElectionMessage& m);
+  void startProber();
+  void onProbe(const ProbeResult& r);
   MetricsFigures metricsSnapshot() const;
   void record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
   void publishState();
   bool eligible() const;
+  election::Time reportInterval() const;
+  election::Time nextDeadline() const;
   std::string advertised(const Endpoint& e) const;
   void rebuildElection(election::HardState hs, bool restarted);
 
@@ -114,11 +119,16 @@ class Agent final : public ClusterBackend {
   StateStore store_;
   PersistentState persisted_;
   bool amnesia_ = false;                // the state file was corrupt: the vote of the first term seen is unknown
-  std::map<std::string, Member> members_;
+  std::map<std::string, Member> members_;           // nodes that reported their status (and voters)
+  std::map<std::string, std::string> replyEndpoints_;  // non-voting vote requesters -> peer endpoint
   election::Time lastMasterContact_ = 0;  // last heartbeat from a master (follower)
   election::Time masterLostAt_ = -1;
   election::Time lastReportAt_ = -1'000'000;
   std::uint64_t heartbeatCount_ = 0;
+  std::uint64_t reportCount_ = 0;
+  int lockFd_ = -1;                     // flock on state_dir/lock
+  std::shared_ptr<AllowlistProber> prober_;  // candidates with allowlist.probe.target
+  ProbeResult probe_;                   // the latest verdict (loop thread)
   int priority_;
   HealthInputs health_;
   HealthVerdict verdict_;

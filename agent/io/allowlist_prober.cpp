@@ -155,12 +155,13 @@ ProbeResult AllowlistProber::probeOnce(const Options& o, int wakeFd) {
 
   const auto deadline = t0 + o.timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
     if (left < 0) left = 0;
     pollfd p[2] = {{fd.get(), POLLOUT, 0}, {wakeFd, POLLIN, 0}};
     int n = ::poll(p, wakeFd >= 0 ? 2 : 1, static_cast<int>(left));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return done(ProbeOutcome::LocalError, std::string("poll: ") + std::strerror(errno));
+    if (n == 0 && Clock::now() < deadline) continue;
     if (n == 0)
       return done(ProbeOutcome::Timeout, "no answer within " + formatDuration(o.timeout) + " (TCP connect to " + tgt +
                                              " from " + src + "; a firewall that silently drops this source looks the same as a service that is down)");

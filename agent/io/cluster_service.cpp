@@ -208,7 +208,18 @@ void ClusterService::workerLoop() {
                                 std::to_string(limits_.backendTimeout.count()) + " ms"});
     if (state || events) {
       std::shared_ptr<const v1::ClusterState> snap;
-      if (state) snap = std::make_shared<v1::ClusterState>(backend_.snapshot());  // no lock of ours held
+      if (state) {
+        snap = std::make_shared<v1::ClusterState>(backend_.snapshot());  // no lock of ours held
+        // Two notifications read before the worker woke can yield the same state twice: send
+        // each distinct state once.
+        auto bytes = snap->SerializeAsString();
+        if (bytes == lastStateBytes_) snap.reset();
+        else lastStateBytes_ = std::move(bytes);
+        if (!snap && !events) {
+          lk.lock();
+          continue;
+        }
+      }
       std::lock_guard slk(mu_);
       for (auto* r : streams_) {
         if (snap)

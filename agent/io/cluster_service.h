@@ -114,6 +114,7 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   std::mutex sigMu_;  // leaf lock: worker signals and the deadline queue
   std::condition_variable sigCv_;
   bool stateDirty_ = false, eventsDirty_ = false, deadlinesChanged_ = false, stopWorker_ = false;
+  std::string lastStateBytes_;  // the last state offered to the streams (worker thread only)
   std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<Pending>> deadlines_;
 
   std::mutex rateMu_;

@@ -531,6 +531,7 @@ def trial(impl, fault, idx, arr, outdir, args):
         "next_master": m2 or "",
         "t_fault_ns": t0,
         "valid": int(pre_fault_ok(win, t0, old_ip)),
+        "old_tail_ms": old_tail_ms(win, t0, old_ip, t_switch),
         "load1": open("/proc/loadavg").read().split()[0],
         "window": os.path.basename(win),
     }
@@ -553,9 +554,25 @@ def pre_fault_ok(win, t0, old_ip):
     return last is not None and last[1] == old_ip and t0 - last[0] <= 100_000_000
 
 
+def old_tail_ms(win, t0, old_ip, t_switch):
+    """How long the faulted master's IP still arrived after the fault (until the switch): the time
+    it kept carrying traffic (ours: until its lease element expired; keepalived: unfenced)."""
+    last = None
+    try:
+        with open(win) as f:
+            for ln in f:
+                p = ln.split()
+                if len(p) == 4 and p[1] == "udp" and p[2] == old_ip and int(p[0]) >= t0 \
+                        and (t_switch is None or int(p[0]) <= t_switch):
+                    last = int(p[0])
+    except OSError:
+        return ""
+    return round((last - t0) / 1e6, 1) if last else 0.0
+
+
 FIELDS = ["impl", "config", "fault", "trial", "old_master", "old_ip", "new_ip", "switched", "gap_ms",
           "lost_datagrams", "switch_ms", "outside_allowlist", "blocked_by_service", "blocked_sources", "old_master_returned", "returned",
-          "restore_gap_ms", "next_master", "t_fault_ns", "valid", "load1", "window"]
+          "restore_gap_ms", "next_master", "t_fault_ns", "valid", "old_tail_ms", "load1", "window"]
 
 
 def summarize(rows, faults, columns):
@@ -568,7 +585,7 @@ def summarize(rows, faults, columns):
         if not cols:
             continue
         out.append(f"\n== fault: {fault} ==  (gap = longest silence of the 5 ms UDP stream, ms)")
-        w = 22
+        w = 27
         out.append("".ljust(16) + "".join(c.ljust(w) for c in cols))
         stats = {}
         for c in cols:
@@ -580,6 +597,14 @@ def summarize(rows, faults, columns):
                         "ret": sum(1 for r in rs if r["old_master_returned"] or r["returned"])}
         for k in ("n", "p50", "p95", "p99", "max"):
             out.append(k.ljust(16) + "".join((str(stats[c][k]) if k == "n" else f"{stats[c][k]:.1f}").ljust(w) for c in cols))
+        for c in cols:
+            rs = by[(fault, c)]
+            sw = [float(r["switch_ms"]) for r in rs if r["switch_ms"] not in ("", None)]
+            tl = [float(r["old_tail_ms"]) for r in rs if r["old_tail_ms"] not in ("", None)]
+            stats[c]["sw"] = f"{pct(sw, 50):.0f}/{max(sw):.0f}" if sw else "-"
+            stats[c]["tail"] = f"{pct(tl, 50):.0f}/{max(tl):.0f}" if tl else "-"
+        out.append("switch p50/max".ljust(16) + "".join(stats[c]["sw"].ljust(w) for c in cols))
+        out.append("old IP p50/max".ljust(16) + "".join(stats[c]["tail"].ljust(w) for c in cols))
         out.append("no switch".ljust(16) + "".join(str(stats[c]["noswitch"]).ljust(w) for c in cols))
         out.append("outside allow".ljust(16) + "".join(str(stats[c]["bad"]).ljust(w) for c in cols))
         out.append("old returned".ljust(16) + "".join(str(stats[c]["ret"]).ljust(w) for c in cols))
@@ -597,7 +622,8 @@ def markdown(rows, faults, columns):
     for r in rows:
         by.setdefault((r["fault"], r["impl"] + " " + r["config"]), []).append(r)
     for fault in faults:
-        for k in ("n", "p50", "p95", "p99", "max", "no switch", "outside allowlist", "old master returned"):
+        for k in ("n", "p50", "p95", "p99", "max", "switch p50/max", "old IP carried p50/max", "no switch",
+                  "outside allowlist", "old master returned"):
             cells = []
             for c in columns:
                 rs = by.get((fault, c))
@@ -605,7 +631,11 @@ def markdown(rows, faults, columns):
                     cells.append("–")
                     continue
                 g = [float(r["gap_ms"]) for r in rs]
-                v = {"n": len(g), "p50": pct(g, 50), "p95": pct(g, 95), "p99": pct(g, 99), "max": max(g),
+                sw = [float(r["switch_ms"]) for r in rs if r["switch_ms"] not in ("", None)] or [0]
+                tl = [float(r["old_tail_ms"]) for r in rs if r["old_tail_ms"] not in ("", None)] or [0]
+                v = {"switch p50/max": f"{pct(sw, 50):.0f} / {max(sw):.0f}",
+                     "old IP carried p50/max": f"{pct(tl, 50):.0f} / {max(tl):.0f}",
+                     "n": len(g), "p50": pct(g, 50), "p95": pct(g, 95), "p99": pct(g, 99), "max": max(g),
                      "no switch": sum(1 for r in rs if not r["switched"]),
                      "outside allowlist": sum(1 for r in rs if r["outside_allowlist"] or int(r["blocked_by_service"] or 0) > 0),
                      "old master returned": sum(1 for r in rs if r["old_master_returned"] or r["returned"])}[k]
@@ -682,6 +712,10 @@ def main():
             win = os.path.join(args.out, "windows", r["window"])
             r["valid"] = int(pre_fault_ok(win, int(r["t_fault_ns"]), r["old_ip"]))
         r["valid"] = int(r["valid"])
+        if r.get("old_tail_ms") in ("", None):
+            sw = int(r["t_fault_ns"]) + int(float(r["switch_ms"]) * 1e6) if r["switch_ms"] else None
+            r["old_tail_ms"] = old_tail_ms(os.path.join(args.out, "windows", r["window"]),
+                                           int(r["t_fault_ns"]), r["old_ip"], sw)
     invalid = [r for r in rows if not r["valid"]]
     rows = [r for r in rows if r["valid"]]
     for r in rows:

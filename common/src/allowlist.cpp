@@ -4,11 +4,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <map>
-#include <sstream>
 
 namespace egw {
 
@@ -346,21 +345,30 @@ Result<Allowlist> parseAllowlist(std::string_view text, const AllowlistOptions& 
   return a;
 }
 
-Result<Allowlist> loadAllowlist(const std::string& path, AllowlistOptions options) {
+Result<std::string> readAllowlistFile(const std::string& path) {
+  const bool stdinPath = path == "-";
+  int fd = stdinPath ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::string data;
-  if (path == "-") {
-    data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (options.source.empty()) options.source = "<stdin>";
-  } else {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return Error{"cannot read " + path + ": " + std::strerror(errno)};
-    std::ostringstream s;
-    s << f.rdbuf();
-    if (f.bad()) return Error{"cannot read " + path + ": " + std::strerror(errno)};
-    data = s.str();
-    if (options.source.empty()) options.source = path;
+  char buf[65536];
+  int err = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
   }
-  return parseAllowlist(data, options);
+  if (!stdinPath) ::close(fd);
+  if (err) return Error{"cannot read " + (stdinPath ? std::string("standard input") : path) + ": " + std::strerror(err)};
+  return data;
+}
+
+Result<Allowlist> loadAllowlist(const std::string& path, AllowlistOptions options) {
+  auto data = readAllowlistFile(path);
+  if (!data.ok()) return Error{data.error()};
+  if (options.source.empty()) options.source = path == "-" ? "<stdin>" : path;
+  return parseAllowlist(*data, options);
 }
 
 }  // namespace egw

@@ -76,7 +76,8 @@ std::string statusJson(const v1::ClusterState& s) {
   o << "], \"served_by\": " << q(s.served_by()) << ", \"mode\": " << q(s.mode())
     << ", \"virtual_ip\": " << (s.virtual_ip().empty() ? std::string("null") : q(s.virtual_ip()))
     << ", \"master_since\": " << (s.master_since_ms() > 0 ? q(isoTime(s.master_since_ms())) : std::string("null"))
-    << ", \"lease_ms\": " << s.lease_ms() << ", \"last_failover_gap_ms\": " << s.last_failover_gap_ms()
+    << ", \"lease_ms\": " << s.lease_ms() << ", \"lease_refresh_ms\": " << s.lease_refresh_ms()
+    << ", \"drift_margin_ms\": " << s.drift_margin_ms() << ", \"last_failover_gap_ms\": " << s.last_failover_gap_ms()
     << ", \"protocol\": " << s.protocol() << "}\n";
   return o.str();
 }
@@ -87,6 +88,9 @@ std::string statusTable(const v1::ClusterState& s) {
   if (s.master_since_ms() > 0) o << "  since: " << isoTime(s.master_since_ms());
   if (s.last_failover_gap_ms() > 0) o << "  last failover gap: " << s.last_failover_gap_ms() << " ms";
   o << "  (served by " << s.served_by() << ")\n";
+  if (s.lease_ms() > 0)
+    o << "lease: " << s.lease_ms() << " ms, refreshed every " << s.lease_refresh_ms() << " ms, drift margin "
+      << s.drift_margin_ms() << " ms (the kernel fences a master whose lease was not renewed)\n";
   std::vector<std::vector<std::string>> rows{{"NAME", "ADDRESS", "EGRESS IP", "ROLE", "CANDIDACY", "HEALTHY", "ALLOWLIST"}};
   for (const auto& n : s.nodes()) {
     std::string health = n.healthy() ? "yes" : "no";

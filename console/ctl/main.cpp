@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -360,14 +359,9 @@ allowlist file (the message names the file and line), 3 no agent reachable.
 
   if (drift->parsed()) {
     // The file first: a bad file is the operator's to fix, whatever the cluster says.
-    std::string readErr, text;
-    if (allowFile == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-      text = readFile(allowFile, readErr);
-    }
-    if (!readErr.empty()) {
-      std::cerr << "egressctl: " << readErr << "\n";
+    auto text = egw::readAllowlistFile(allowFile);
+    if (!text.ok()) {
+      std::cerr << "egressctl: " << text.error() << "\n";
       return kUsage;
     }
     const std::string source = allowFile == "-" ? "<stdin>" : allowFile;
@@ -377,11 +371,15 @@ allowlist file (the message names the file and line), 3 no agent reachable.
                                          : egw::AllowlistFormat::Auto;
     opts.skipBadRows = skipBadRows;
     opts.source = source;
-    auto list = egw::parseAllowlist(text, opts);
+    auto list = egw::parseAllowlist(*text, opts);
     if (!list.ok()) {
+      // Suggest skipping only when it would help (not for an unterminated quote or a binary file).
+      auto skipping = opts;
+      skipping.skipBadRows = true;
+      const bool skipHelps = !skipBadRows && egw::parseAllowlist(*text, skipping).ok();
       std::cerr << "egressctl: " << list.error() << "\n"
-                << "egressctl: nothing checked; fix the file"
-                << (skipBadRows ? "" : ", or leave the bad rows out with --skip-bad-rows") << "\n";
+                << "egressctl: nothing checked; fix the file" << (skipHelps ? ", or leave the bad rows out with --skip-bad-rows" : "")
+                << "\n";
       return kUsage;
     }
     for (const auto& n : list->skipped) std::cerr << "egressctl: " << source << ": " << n.str() << " (skipped)\n";

@@ -73,7 +73,9 @@ struct AllowlistOptions {
 // Errors: one line per bad row, "<source>: line N: what is wrong", all of them, in file order.
 Result<Allowlist> parseAllowlist(std::string_view text, const AllowlistOptions& options = {});
 
-// Reads path ("-" is stdin) and parses it; options.source defaults to the path.
+// The whole file ("-" is stdin); "cannot read PATH: <errno text>" on failure (a directory too).
+Result<std::string> readAllowlistFile(const std::string& path);
+// readAllowlistFile + parseAllowlist; options.source defaults to the path ("<stdin>" for "-").
 Result<Allowlist> loadAllowlist(const std::string& path, AllowlistOptions options = {});
 
 // RFC 4180 helpers, shared by the allowlist reader and every CSV writer (egressctl, console).

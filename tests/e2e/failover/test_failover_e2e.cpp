@@ -94,6 +94,14 @@ QString logs() {
 
 }  // namespace
 
+// Runs a testbed command; the test fails at once (with the script's output) if it fails.
+#define TB(args)                                  \
+  do {                                            \
+    int rc_ = 0;                                  \
+    const auto out_ = tb(args, &rc_);             \
+    QVERIFY2(rc_ == 0, qPrintable(out_));         \
+  } while (false)
+
 class TestFailoverE2e : public QObject {
   Q_OBJECT
 
@@ -101,7 +109,7 @@ class TestFailoverE2e : public QObject {
 
   // All agents running and agreeing on one master whose IP the service sees. Returns the master.
   void settle(QString& m) {
-    QTRY_VERIFY2_WITH_TIMEOUT(!(m = master()).isEmpty(), qPrintable(logs()), 20000);
+    QTRY_VERIFY2_WITH_TIMEOUT(!(m = master()).isEmpty(), qPrintable(logs()), 60000);
     const auto ip = egressIpOf(m);
     QVERIFY(!ip.isEmpty());
     const auto t = monoNs();
@@ -161,12 +169,12 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    tb(QStringLiteral("kill %1 KILL").arg(old));
+    TB(QStringLiteral("kill %1 KILL").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     if (QTest::currentTestFailed()) return;
     // The killed node comes back as a follower: no preemption, no second switch.
-    tb(QStringLiteral("start %1").arg(old));
+    TB(QStringLiteral("start %1").arg(old));
     QTRY_VERIFY_WITH_TIMEOUT(status().value(QStringLiteral("nodes")).toArray().size() == 4 && master() == next, 15000);
     const auto back = monoNs();
     QTRY_VERIFY_WITH_TIMEOUT(analyze(back).value(QStringLiteral("udp")).toInt() > 200, 10000);
@@ -180,12 +188,12 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    tb(QStringLiteral("kill %1 STOP").arg(old));
+    TB(QStringLiteral("kill %1 STOP").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     if (QTest::currentTestFailed()) return;
     const auto woke = monoNs();
-    tb(QStringLiteral("kill %1 CONT").arg(old));
+    TB(QStringLiteral("kill %1 CONT").arg(old));
     // It wakes with a stale lease: it must step down, and never carry traffic again.
     QTRY_VERIFY_WITH_TIMEOUT(analyze(woke).value(QStringLiteral("udp")).toInt() > 200, 10000);
     const auto a = analyze(t);
@@ -204,10 +212,10 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    tb(QStringLiteral("exec %1 ip link set clu0 down").arg(old));
+    TB(QStringLiteral("exec %1 ip link set clu0 down").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
-    tb(QStringLiteral("exec %1 ip link set clu0 up").arg(old));
+    TB(QStringLiteral("exec %1 ip link set clu0 up").arg(old));
     QTRY_VERIFY_WITH_TIMEOUT(status().value(QStringLiteral("nodes")).toArray().size() == 4, 15000);
   }
 
@@ -217,10 +225,10 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    tb(QStringLiteral("exec %1 ip link set pub0 down").arg(old));
+    TB(QStringLiteral("exec %1 ip link set pub0 down").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
-    tb(QStringLiteral("exec %1 ip link set pub0 up").arg(old));
+    TB(QStringLiteral("exec %1 ip link set pub0 up").arg(old));
   }
 
   void sigtermHandsOver() {
@@ -229,7 +237,7 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    tb(QStringLiteral("kill %1 TERM").arg(old));
+    TB(QStringLiteral("kill %1 TERM").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     // The old master's last status report carries its handover event to the others.
@@ -239,7 +247,7 @@ class TestFailoverE2e : public QObject {
                     .arg(kPrefix));
     };
     QTRY_VERIFY2_WITH_TIMEOUT(events().contains(QStringLiteral("\"kind\": \"handover\"")), qPrintable(events()), 10000);
-    tb(QStringLiteral("start %1").arg(old));
+    TB(QStringLiteral("start %1").arg(old));
   }
 
   void theServiceNeverSawAnIpOutsideItsAllowlist() {

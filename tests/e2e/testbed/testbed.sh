@@ -87,6 +87,7 @@ write_config() {  # write_config NAME ADDR [EGRESS_IP]
 
 start_agent() {
   local n=$1
+  [[ -f $RUN/build-dir ]] && BUILD=$(cat "$RUN/build-dir")
   [[ -f $RUN/$n.yaml ]] || { log "no config for $n"; exit 1; }
   # exec in the background job so $! is the agent's own pid (ip netns exec execs, no fork)
   # Agents run at a raised priority, as in production (the systemd unit sets Nice=-10): an agent
@@ -163,6 +164,7 @@ NFT
   nsx mgmt ip addr add 10.0.0.100/24 dev clu0
   nsx mgmt ip link set clu0 up
 
+  echo "$BUILD" > "$RUN/build-dir"
   write_config egress-1 10.0.0.11 172.16.0.7
   write_config egress-2 10.0.0.12 172.16.0.8
   write_config egress-3 10.0.0.13 172.16.0.9
@@ -206,7 +208,11 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-BUILD=$(cd "$BUILD" && pwd)
+# BUILD is needed only to start agents; relative paths are taken from the repository root.
+if [[ $cmd == up || $cmd == start ]]; then
+  [[ $BUILD == /* ]] || BUILD="$HERE/../../../$BUILD"
+  BUILD=$(cd "$BUILD" && pwd) || { log "build directory $BUILD not found (use --build DIR)"; exit 1; }
+fi
 case $cmd in
   up) up ;;
   down) down; rm -rf "$RUN" ;;

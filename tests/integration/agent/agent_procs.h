@@ -2,7 +2,10 @@
 // Real egress-agent processes for robustness tests: three voters/candidates on a loopback /24 of
 // their own (127.x.y.1-3; x from a per-test constant, y from the pid, so tests running in parallel
 // and the election multiproc test, which uses x in 100..199, never share an address), started
-// with --no-datapath, their output appended to <name>.log in a temp dir.
+// with --no-datapath, their output appended to <name>.log in a temp dir. Timings default to a
+// 100 ms heartbeat and a 600 ms election timeout: slower than the agent's defaults, so that an
+// oversubscribed CI machine (timers waking 100+ ms late) does not cause spurious elections that
+// a test would read as a changed master.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <unistd.h>

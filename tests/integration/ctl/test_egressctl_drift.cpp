@@ -154,6 +154,15 @@ class TestEgressctlDrift : public QObject {
              qPrintable(skip.err));
     QVERIFY(skip.out.contains(QStringLiteral("172.16.0.8  egress-2  missing")));
 
+    auto quote = ctl(drift(file("quote.csv", "ip\n\"172.16.0.7\n172.16.0.8\n")));
+    QCOMPARE(quote.code, 2);
+    QVERIFY2(quote.err.contains(QStringLiteral(": line 2: unterminated quoted field")), qPrintable(quote.err));
+    QVERIFY(!quote.err.contains(QStringLiteral("--skip-bad-rows")));  // skipping cannot help here
+
+    auto isDir = ctl(drift(dir_.path()));
+    QCOMPARE(isDir.code, 2);
+    QVERIFY2(isDir.err.contains(QStringLiteral("cannot read ") + dir_.path() + QStringLiteral(": Is a directory")), qPrintable(isDir.err));
+
     auto missing = ctl(drift(dir_.path() + QStringLiteral("/nope.csv")));
     QCOMPARE(missing.code, 2);
     QVERIFY2(missing.err.contains(QStringLiteral("cannot read ") + dir_.path() + QStringLiteral("/nope.csv: No such file or directory")),

@@ -84,6 +84,8 @@ int listenOn(int family, const char* addr, std::uint16_t port) {
   return fd;
 }
 
+// 300 ms keeps the silent-drop cases quick; the first IPv6 probe gets longer (a fresh link may
+// still be settling: router/neighbour discovery).
 AllowlistProber::Options opts(const char* target, std::uint16_t port, const char* source) {
   AllowlistProber::Options o;
   o.target = Endpoint{target, port};
@@ -127,16 +129,11 @@ class TestAllowlistProberNetns : public QObject {
         "ip -n " + S + " addr add fd00:99::1/64 dev v1 nodad",
         "ip -n " + C + " link set v0 up",
         "ip -n " + S + " link set v1 up",
-        "ip netns exec " + S + " nft -f - <<'EOF'\n"
-        "table inet egwt_probe {\n"
-        "  chain input {\n"
-        "    type filter hook input priority 0; policy accept;\n"
-        "    ip saddr 10.99.0.3 tcp dport 443 drop\n"
-        "    ip6 saddr fd00:99::3 tcp dport 443 drop\n"
-        "    ip saddr 10.99.0.4 tcp dport 443 reject with tcp reset\n"
-        "  }\n"
-        "}\n"
-        "EOF",
+        "ip netns exec " + S + " nft 'add table inet egwt_probe; "
+        "add chain inet egwt_probe input { type filter hook input priority 0; policy accept; }; "
+        "add rule inet egwt_probe input ip saddr 10.99.0.3 tcp dport 443 drop; "
+        "add rule inet egwt_probe input ip6 saddr fd00:99::3 tcp dport 443 drop; "
+        "add rule inet egwt_probe input ip saddr 10.99.0.4 tcp dport 443 reject with tcp reset'",
     };
     for (const auto& c : script) {
       auto r = sh(c);
@@ -159,7 +156,9 @@ class TestAllowlistProberNetns : public QObject {
   void allowlistedSourceIsOk() {
     auto r = probeIn(ns("c"), opts("10.99.0.1", 443, "10.99.0.2"));
     QCOMPARE(r.verdict, AllowlistVerdict::Ok);
-    auto r6 = probeIn(ns("c"), opts("fd00:99::1", 443, "fd00:99::2"));
+    auto o6 = opts("fd00:99::1", 443, "fd00:99::2");
+    o6.timeout = 5000ms;
+    auto r6 = probeIn(ns("c"), o6);
     QVERIFY2(r6.verdict == AllowlistVerdict::Ok, r6.detail.c_str());
     QVERIFY2(r6.detail.starts_with("TCP connect to [fd00:99::1]:443 from fd00:99::2 accepted"), r6.detail.c_str());
   }

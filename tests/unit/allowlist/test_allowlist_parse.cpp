@@ -185,6 +185,15 @@ class TestAllowlistParse : public QObject {
     QVERIFY(!r->contains(ip("::ffff:10.0.0.5")));  // another family
   }
 
+  void unreadableFiles() {
+    auto dir = loadAllowlist("/");
+    QVERIFY(!dir.ok());
+    QCOMPARE(QString::fromStdString(dir.error()), QStringLiteral("cannot read /: Is a directory"));
+    auto missing = loadAllowlist("/nonexistent/allow.csv");
+    QVERIFY(!missing.ok());
+    QCOMPARE(QString::fromStdString(missing.error()), QStringLiteral("cannot read /nonexistent/allow.csv: No such file or directory"));
+  }
+
   void ipColumnIsRecorded() {
     auto r = parseAllowlist("Owner,IP Address\nx,10.0.0.1\n");
     QVERIFY(r.ok());
