@@ -103,8 +103,9 @@ Status checkRenderable(const Config& cfg, const DesiredState& st) {
 
 std::size_t expectedRuleCount(const Config& cfg, const DesiredState& st) {
   std::size_t n = 2 * cfg.policies.size();
-  if (st.role == DatapathRole::Master) n += 2;
+  if (st.role == DatapathRole::Master) n += 3;  // fence, snat, source guard
   if (st.role == DatapathRole::Follower && !cfg.node.egress.interface.empty()) n += 1;  // follower guard
+  if (st.role != DatapathRole::Master && !cfg.node.egress.interface.empty()) n += 2 * cfg.policies.size();  // notrack
   if (st.role == DatapathRole::NoMaster && cfg.datapath.noMaster == NoMaster::Drop) n += 2;
   return n;
 }
@@ -144,6 +145,20 @@ std::string renderRuleset(const Config& cfg, const DesiredState& st) {
   s += chain("mark_prerouting", "type filter hook prerouting priority mangle", pre);
   s += chain("mark_output", "type route hook output priority mangle", out);
 
+  if (st.role != DatapathRole::Master && !egressIf.empty()) {
+    // A candidate that is not master keeps no conntrack state for selected flows. Otherwise a
+    // flow it forwarded to the old master (or dropped) gets an entry without a NAT binding, and
+    // when this node becomes master the NAT rule is never consulted for that flow again: its
+    // packets would leave unSNATed. Untracked here, they start fresh under the master ruleset.
+    std::vector<std::string> rawPre, rawOut;
+    for (std::size_t i = 0; i < cfg.policies.size(); ++i) {
+      rawPre.push_back(policySelector(i) + " counter notrack" + comment("notrack-prerouting:" + cfg.policies[i].name));
+      rawOut.push_back(policySelector(i) + " counter notrack" + comment("notrack-output:" + cfg.policies[i].name));
+    }
+    s += chain("notrack_prerouting", "type filter hook prerouting priority raw", rawPre);
+    s += chain("notrack_output", "type filter hook output priority raw", rawOut);
+  }
+
   if (st.role == DatapathRole::Master) {
     // Fencing: selected traffic may leave the egress interface only while the lease element
     // exists. This chain sees every packet, so established flows stop too when it expires.
@@ -155,6 +170,11 @@ std::string renderRuleset(const Config& cfg, const DesiredState& st) {
     const auto to = cfg.mode == Mode::VirtualIp ? cfg.virtualIp->address.address().str() : st.egressIp->str();
     s += chain("egress_snat", "type nat hook postrouting priority srcnat",
                {"oifname \"" + egressIf + "\" " + mark + " counter snat ip to " + to + comment(ruleset::kSnatComment)});
+    // After NAT: whatever selected traffic still carries another source (a flow whose conntrack
+    // entry predates this ruleset) never leaves with an address the allowlist may not hold.
+    s += chain("egress_source_guard", "type filter hook postrouting priority 101",
+               {"oifname \"" + egressIf + "\" " + mark + " ip saddr != " + to + " counter drop" +
+                comment(ruleset::kSourceGuardComment)});
   } else if (st.role == DatapathRole::Follower && !egressIf.empty()) {
     // A follower hands selected traffic only to the master. Selected traffic that would leave
     // the egress interface towards any other next hop (the master's old route while the

@@ -33,6 +33,7 @@ inline constexpr const char* kLeaseSet = "lease";
 inline constexpr const char* kSnatComment = "snat";
 inline constexpr const char* kFenceComment = "fence";
 inline constexpr const char* kFollowerGuardComment = "follower-guard";
+inline constexpr const char* kSourceGuardComment = "source-guard";
 inline constexpr const char* kArpFenceComment = "arp-fence";
 inline constexpr const char* kNoMasterForwardComment = "no-master-drop-forward";
 inline constexpr const char* kNoMasterOutputComment = "no-master-drop-output";
