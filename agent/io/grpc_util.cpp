@@ -12,32 +12,40 @@ Result<std::string> readFile(const std::string& path, const char* key) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+struct Pem {
+  std::string ca, cert, key;
+};
+
+// The three files of the `tls` settings, read once for either side of a connection.
+Result<Pem> readPem(const TlsConfig& tls) {
+  auto ca = readFile(tls.ca, "ca");
+  auto cert = readFile(tls.cert, "cert");
+  auto key = readFile(tls.key, "key");
+  for (auto* r : {&ca, &cert, &key})
+    if (!r->ok()) return Result<Pem>::failure(r->error());
+  return Pem{*ca, *cert, *key};
+}
 }  // namespace
 
 Result<std::shared_ptr<grpc::ServerCredentials>> serverCredentials(const std::optional<TlsConfig>& tls) {
   if (!tls) return grpc::InsecureServerCredentials();
-  auto ca = readFile(tls->ca, "ca");
-  auto cert = readFile(tls->cert, "cert");
-  auto key = readFile(tls->key, "key");
-  for (auto* r : {&ca, &cert, &key})
-    if (!r->ok()) return Result<std::shared_ptr<grpc::ServerCredentials>>::failure(r->error());
+  auto pem = readPem(*tls);
+  if (!pem) return Result<std::shared_ptr<grpc::ServerCredentials>>::failure(pem.error());
   grpc::SslServerCredentialsOptions opts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  opts.pem_root_certs = *ca;
-  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  opts.pem_root_certs = pem->ca;
+  opts.pem_key_cert_pairs.push_back({pem->key, pem->cert});
   return grpc::SslServerCredentials(opts);
 }
 
 Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const std::optional<TlsConfig>& tls) {
   if (!tls) return grpc::InsecureChannelCredentials();
-  auto ca = readFile(tls->ca, "ca");
-  auto cert = readFile(tls->cert, "cert");
-  auto key = readFile(tls->key, "key");
-  for (auto* r : {&ca, &cert, &key})
-    if (!r->ok()) return Result<std::shared_ptr<grpc::ChannelCredentials>>::failure(r->error());
+  auto pem = readPem(*tls);
+  if (!pem) return Result<std::shared_ptr<grpc::ChannelCredentials>>::failure(pem.error());
   grpc::SslCredentialsOptions opts;
-  opts.pem_root_certs = *ca;
-  opts.pem_private_key = *key;
-  opts.pem_cert_chain = *cert;
+  opts.pem_root_certs = pem->ca;
+  opts.pem_private_key = pem->key;
+  opts.pem_cert_chain = pem->cert;
   return grpc::SslCredentials(opts);
 }
 
