@@ -330,7 +330,6 @@ void Agent::process() {
     datapath_->refreshLease(election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
   }
   for (const auto& rej : r.rejected) {
-    ++rejectedMessages_;
     log::get("election")->debug("{} term {}: ignored {} from {}: {}", cfg_.node.name, election_->term(),
                                 election::msgTypeName(rej.type), rej.from, election::rejectName(rej.reason));
   }
@@ -431,7 +430,6 @@ void Agent::sendElection(const election::Message& m) {
   out.set_transfer(m.transfer);
   if (m.type == election::MsgType::Heartbeat) {
     // The cluster view and the events the receiver lacks ride on heartbeats.
-    ++heartbeatCount_;
     for (const auto& [name, mem] : members_) *out.add_cluster() = mem.status;
     *out.add_cluster() = selfStatus();
     if (auto it = members_.find(m.to); it != members_.end()) {
@@ -548,7 +546,6 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
   const bool fromVoter = std::any_of(cfg_.voters.begin(), cfg_.voters.end(), [&](const auto& v) { return v.name == m.from(); });
   if (m.type() == pb::STATUS_REPORT) {
     if (!m.has_status() || m.status().name() != m.from()) {
-      ++rejectedMessages_;
       log::get("election")->warn("{}: status report from {} rejected: name mismatch", cfg_.node.name, m.from());
       return;
     }
@@ -567,7 +564,6 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
   }
   auto type = fromProto(m.type());
   if (!type) {
-    ++rejectedMessages_;
     log::get("election")->warn("{}: message of unknown type {} from {} rejected", cfg_.node.name, static_cast<int>(m.type()), m.from());
     return;
   }
@@ -576,7 +572,6 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
       *type != election::MsgType::Vote) {
     // A non-voter is followed (heartbeat, timeout-now) only once it has joined with a status
     // report; strangers may only ask for votes (refused unless they joined) and answer heartbeats.
-    ++rejectedMessages_;
     log::get("election")->warn("{}: {} from unknown node {} rejected", cfg_.node.name, pb::MessageType_Name(m.type()), m.from());
     return;
   }
@@ -595,7 +590,6 @@ void Agent::handlePeerMessage(const pb::ElectionMessage& m, Time t) {
     rebuildElection(hs, true);
   }
   if (*type == election::MsgType::Heartbeat) {
-    lastMasterContact_ = t;
     if (m.cluster_size() > 0) {
       for (const auto& s : m.cluster()) {
         if (s.name() == cfg_.node.name || s.name().empty() || s.address().empty()) continue;

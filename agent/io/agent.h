@@ -121,10 +121,8 @@ class Agent final : public ClusterBackend {
   bool amnesia_ = false;                // the state file was corrupt: the vote of the first term seen is unknown
   std::map<std::string, Member> members_;           // nodes that reported their status (and voters)
   std::map<std::string, std::string> replyEndpoints_;  // non-voting vote requesters -> peer endpoint
-  election::Time lastMasterContact_ = 0;  // last heartbeat from a master (follower)
   election::Time masterLostAt_ = -1;
   election::Time lastReportAt_ = -1'000'000;
-  std::uint64_t heartbeatCount_ = 0;
   std::uint64_t reportCount_ = 0;
   int lockFd_ = -1;                     // flock on state_dir/lock
   std::shared_ptr<AllowlistProber> prober_;  // candidates with allowlist.probe.target
@@ -138,7 +136,6 @@ class Agent final : public ClusterBackend {
   std::int64_t masterSinceMs_ = 0;      // wall clock
   std::uint64_t failovers_ = 0;
   std::map<std::string, std::uint64_t> messageCounts_;
-  std::uint64_t rejectedMessages_ = 0;
 
   // Published snapshot (any thread).
   mutable std::mutex snapMu_;
