@@ -6,8 +6,13 @@
 #                                             |                              +-- egress-2 10.0.0.12 | 172.16.0.8 --+-- br-public -- ext: 172.16.0.1, 198.51.100.10
 #                                  mgmt 10.0.0.100 (console, egressctl)      +-- egress-3 10.0.0.13 | 172.16.0.9 --+   (allowlist: 172.16.0.7-9)
 #
+# With --local-pod, a second pod (10.244.11.10) sits behind egress-1 itself (its local traffic).
+#
 # Usage: testbed.sh up [--build DIR] [--tuned] [--mode primary-ip|virtual-ip] [--no-agents] [--traffic]
+#                      [--local-pod] [--capture] [--arp-probe]
 #        testbed.sh down | start NODE | kill NODE [SIGNAL] | exec NODE CMD... | prober | status
+#   --capture: every frame entering a public bridge port -> $RUN/capture.log (traffic.py capture)
+#   --arp-probe: the service asks for the VIP (172.16.0.100) every 20 ms, so the capture shows who answers
 # Every namespace name starts with $EGW_TB_PREFIX (default "egwtb-"); `up` tears down leftovers first.
 set -euo pipefail
 
@@ -164,6 +169,10 @@ NFT
   nsx mgmt ip addr add 10.0.0.100/24 dev clu0
   nsx mgmt ip link set clu0 up
 
+  if [[ $LOCAL_POD == 1 ]]; then add_local_pod; fi
+  if [[ $CAPTURE == 1 ]]; then start_capture; fi
+  if [[ $ARP_PROBE == 1 ]]; then start_arp_probe; fi
+
   echo "$BUILD" > "$RUN/build-dir"
   write_config egress-1 10.0.0.11 172.16.0.7
   write_config egress-2 10.0.0.12 172.16.0.8
@@ -181,6 +190,42 @@ NFT
 start_prober() {
   (exec ip netns exec "$(ns pod)" python3 "$HERE/traffic.py" prober >>"$RUN/prober.log" 2>&1) &
   echo $! > "$RUN/prober.pid"
+  if ip netns list | grep -q "^$(ns lpod)\b"; then
+    (exec ip netns exec "$(ns lpod)" python3 "$HERE/traffic.py" prober --tag local >>"$RUN/prober-local.log" 2>&1) &
+    echo $! > "$RUN/prober-local.pid"
+  fi
+}
+
+# A pod behind an egress node: its traffic is selected on that node itself (prerouting), so
+# while the node is master it leaves directly, SNATed, and is fenced with the node's lease.
+# The other nodes route the pod's CIDR back through its node, as a cluster's pod routes do.
+add_local_pod() {
+  local node=egress-1 addr=10.0.0.11
+  ip netns add "$(ns lpod)"
+  sysctls lpod
+  veth "$node" lpod0 lpod eth0
+  nsx "$node" ip addr add 10.244.11.1/24 dev lpod0
+  nsx "$node" ip link set lpod0 up
+  nsx lpod ip addr add 10.244.11.10/24 dev eth0
+  nsx lpod ip link set eth0 up
+  nsx lpod ip route add default via 10.244.11.1
+  for n in $(ip netns list | awk '{print $1}' | grep "^${P}egress-" | sed "s/^${P}//"); do
+    [[ $n == "$node" ]] || nsx "$n" ip route add 10.244.11.0/24 via "$addr"
+  done
+}
+
+# Frames entering the public bridge's ports (one line each, kernel-timed), and ARP requests for
+# the VIP from the service: a frozen node that still answers for the VIP shows up here.
+start_capture() {
+  (exec ip netns exec "$(ns net)" python3 "$HERE/traffic.py" capture --out "$RUN/capture.log" >>"$RUN/capture.err" 2>&1) &
+  echo $! > "$RUN/capture.pid"
+  for _ in $(seq 50); do grep -q "capture: ports" "$RUN/capture.err" 2>/dev/null && return; sleep 0.1; done
+  log "capture did not start: $(cat "$RUN/capture.err")"; exit 1
+}
+
+start_arp_probe() {
+  (exec ip netns exec "$(ns ext)" python3 "$HERE/traffic.py" arp-probe --iface pub0 --ip 172.16.0.100 --every-ms 20 >>"$RUN/arp-probe.log" 2>&1) &
+  echo $! > "$RUN/arp-probe.pid"
 }
 
 status() {
@@ -197,6 +242,9 @@ TUNED=0
 MODE=primary-ip
 AGENTS=1
 TRAFFIC=0
+LOCAL_POD=0
+CAPTURE=0
+ARP_PROBE=0
 declare -A PRIO=([egress-1]=100 [egress-2]=100 [egress-3]=100)
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
@@ -205,6 +253,9 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     --mode) MODE=$2; shift 2 ;;
     --no-agents) AGENTS=0; shift ;;
     --traffic) TRAFFIC=1; shift ;;
+    --local-pod) LOCAL_POD=1; shift ;;
+    --capture) CAPTURE=1; shift ;;
+    --arp-probe) ARP_PROBE=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -221,5 +272,5 @@ case $cmd in
   kill) sig=${2:-KILL}; kill -"$sig" "$(cat "$RUN/$1.pid")" ;;
   exec) n=$1; shift; nsx "$n" "$@" ;;
   status) status ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 2 ;;
 esac
