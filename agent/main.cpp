@@ -7,11 +7,17 @@
 
 #include "egw/log.h"
 #include "io/agent.h"
+#include "io/sd_notify.h"
 
 #include "egw/config.h"
 #include "egw/version.h"
 
 namespace {
+
+// systemd (Type=notify): a failed notification is logged, never fatal.
+void notify(const std::string& state) {
+  if (auto r = egw::sdNotify(state); !r) egw::log::get("agent")->warn("sd_notify: {}", r.error());
+}
 
 int check(const std::string& path) {
   auto cfg = egw::loadConfig(path);
@@ -80,19 +86,29 @@ int main(int argc, char** argv) {
     agent.shutdown();
     return 1;
   }
+  // Ready once start() returned: the config is loaded, state_dir locked, the peer, API and
+  // metrics listeners are bound, the datapath worker and the loop run. Whether the datapath
+  // matches the role and a master is known is /readyz's business (it changes at runtime).
+  notify("READY=1\nSTATUS=" + cfg->node.name + ": running, peer " + cfg->listen.peer.str() + ", api " +
+         cfg->listen.api.str());
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
+      notify("RELOADING=1");
       auto next = egw::loadConfig(configPath);
       if (!next) {
         log->error("{}: reload refused, the config is invalid:\n{}", cfg->node.name, next.error());
+        notify("READY=1\nSTATUS=reload refused: the config is invalid (see the log)");
         continue;
       }
-      log->info("{}: reload: {}", cfg->node.name, agent.reload(*next));
+      auto summary = agent.reload(*next);
+      log->info("{}: reload: {}", cfg->node.name, summary);
+      notify("READY=1\nSTATUS=reload: " + summary);
       continue;
     }
     log->info("{}: {} received, stopping", cfg->node.name, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify("STOPPING=1");
     agent.shutdown();
     return 0;
   }

@@ -248,6 +248,7 @@ void Agent::loop() {
     }
     for (auto& t : batch) t();
     const auto t = now();
+    loopRanAt_.store(t, std::memory_order_relaxed);
     if (t >= nextDeadline()) onTick(t);
   }
   // Run what was posted before stop (e.g. the shutdown steps).
@@ -630,7 +631,23 @@ MetricsFigures Agent::metricsSnapshot() const {
   f.failoverGap = metricsGaps_;
   f.electionMessages = metricsMessages_;
   f.version = kVersion;
+  f.readiness = metricsReadiness_;
+  f.readiness.loopAgeMs = now() - loopRanAt_.load(std::memory_order_relaxed);
   return f;
+}
+
+ReadinessInputs Agent::readinessInputs() const {
+  ReadinessInputs r;
+  r.self = cfg_.node.name;
+  r.role = election_->role();
+  r.master = election_->master();
+  r.term = election_->term();
+  r.leaseValid = election_->leaseValid(now());
+  r.datapathEnabled = datapath_ != nullptr;
+  r.datapathInSync = datapath_ && datapath_->inSync();
+  r.datapathProblem = health_.lastApplyError;
+  r.electionTimeoutMs = cfg_.election.electionTimeout.count();
+  return r;
 }
 
 void Agent::record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs) {
@@ -666,9 +683,11 @@ void Agent::publishState() {
     *s.add_nodes() = n;
   }
   {
+    auto readiness = readinessInputs();
     std::lock_guard lock(metricsMu_);
     metricsFailovers_ = failovers_;
     metricsMessages_ = messageCounts_;
+    metricsReadiness_ = std::move(readiness);
   }
   bool changed;
   {

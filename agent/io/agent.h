@@ -16,6 +16,7 @@
 
 #include "core/election.h"
 #include "core/health.h"
+#include "core/readiness.h"
 #include "egressgw/v1/cluster.pb.h"
 #include "egressgw/v1/peer.pb.h"
 #include "egw/config.h"
@@ -101,6 +102,7 @@ class Agent final : public ClusterBackend {
   void startProber();
   void onProbe(const ProbeResult& r);
   MetricsFigures metricsSnapshot() const;
+  ReadinessInputs readinessInputs() const;  // loop thread; published with the metrics figures
   void record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
   void publishState();
   bool eligible() const;
@@ -146,6 +148,8 @@ class Agent final : public ClusterBackend {
   std::uint64_t metricsFailovers_ = 0;
   Histogram metricsGaps_ = Histogram::failoverGapSeconds();
   std::map<std::string, std::uint64_t> metricsMessages_;
+  ReadinessInputs metricsReadiness_;
+  std::atomic<std::int64_t> loopRanAt_{0};  // now() when the loop thread last ran (for /livez)
 
   // Loop plumbing.
   std::mutex mu_;

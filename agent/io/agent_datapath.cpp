@@ -39,6 +39,13 @@ class KernelDatapath final : public AgentDatapath {
   void refreshLease(std::int64_t remainingMs) override { worker_.refreshLease(Millis(remainingMs)); }
   HealthInputs health() const override { return worker_.health(); }
   std::optional<IpAddress> egressIp() const override { return worker_.egressIp(); }
+  bool inSync() const override {
+    {
+      std::lock_guard lock(mu_);
+      if (!last_ || switching_) return false;
+    }
+    return worker_.health().datapathApplied;
+  }
 
   TrafficCounters counters() const override {
     TrafficCounters c;
@@ -100,7 +107,7 @@ class KernelDatapath final : public AgentDatapath {
   }
 
   std::function<void(DatapathReport)> report_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::optional<DesiredState> last_;
   bool switching_ = false;
   std::chrono::steady_clock::time_point switchStarted_;

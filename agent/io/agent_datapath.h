@@ -35,6 +35,9 @@ class AgentDatapath {
   virtual HealthInputs health() const = 0;
   virtual TrafficCounters counters() const = 0;
   virtual std::optional<IpAddress> egressIp() const = 0;
+  // True when the last setRole() is applied in the kernel (no switch pending) and the last
+  // apply/reconcile succeeded: what /readyz calls "programmed for the current role".
+  virtual bool inSync() const = 0;
   // Blocks until the worker stopped; removes our table, rules, routes and VIP when asked.
   virtual void stop(bool removeAll) = 0;
 };

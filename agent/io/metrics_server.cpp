@@ -72,6 +72,8 @@ std::string renderMetrics(const MetricsFigures& f) {
     head(o, "egress_build_info", "gauge", "Agent version.");
     o << "egress_build_info{node=\"" << label(f.self) << "\",version=\"" << label(f.version) << "\"} 1\n";
   }
+  head(o, "egress_ready", "gauge", "1 while GET /readyz answers 200 (master with a lease or following one, datapath applied).");
+  o << "egress_ready{node=\"" << label(f.self) << "\"} " << (evaluateReadiness(f.readiness).ok ? 1 : 0) << '\n';
   head(o, "egress_master", "gauge", "1 for the node this agent sees as master, 0 for every other known node.");
   std::vector<std::string> nodes = f.nodes;
   if (!f.master.empty() && std::find(nodes.begin(), nodes.end(), f.master) == nodes.end()) nodes.push_back(f.master);
@@ -123,8 +125,21 @@ Result<int> MetricsServer::start(const std::string& host, int port) {
   srv->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(renderMetrics(source_()), "text/plain; version=0.0.4; charset=utf-8");
   });
+  // Probes: one line, the reason; never cached (a proxy must not answer for a changed agent).
+  auto probe = [](httplib::Response& res, const ProbeVerdict& v) {
+    res.status = v.ok ? 200 : 503;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(v.reason + "\n", "text/plain; charset=utf-8");
+  };
+  srv->Get("/readyz", [this, probe](const httplib::Request&, httplib::Response& res) {
+    probe(res, evaluateReadiness(source_().readiness));
+  });
+  srv->Get("/livez", [this, probe](const httplib::Request&, httplib::Response& res) {
+    auto r = source_().readiness;
+    probe(res, evaluateLiveness(r.loopAgeMs, r.electionTimeoutMs));
+  });
   srv->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("egress-agent: metrics at /metrics\n", "text/plain");
+    res.set_content("egress-agent: metrics at /metrics, probes at /readyz and /livez\n", "text/plain");
   });
   int bound = port == 0 ? srv->bind_to_any_port(host) : (srv->bind_to_port(host, port) ? port : -1);
   if (bound <= 0) return Error{"cannot listen for metrics on " + host + ":" + std::to_string(port)};

@@ -1,7 +1,10 @@
 #pragma once
-// Prometheus metrics on listen.metrics (GET /metrics, text format 0.0.4), served by cpp-httplib.
+// Prometheus metrics on listen.metrics (GET /metrics, text format 0.0.4), served by cpp-httplib,
+// and the probes: GET /readyz (200 only when the agent does its part for the gateway right now,
+// else 503; see core/readiness.h) and GET /livez (200 while the loop thread runs). Each answers
+// with one line of text: the reason.
 // The server knows nothing of the agent: it asks a callback for the current figures on every
-// scrape (from an HTTP thread; the callback must be thread-safe).
+// request (from an HTTP thread; the callback must be thread-safe).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/readiness.h"
 #include "egressgw/v1/cluster.pb.h"
 #include "egw/result.h"
 
@@ -49,6 +53,7 @@ struct MetricsFigures {
   std::vector<NodeTraffic> traffic;
   std::map<std::string, std::uint64_t> electionMessages;  // type ("heartbeat", "vote", ...) -> count
   std::string version;
+  ReadinessInputs readiness;        // for /readyz, /livez and egress_ready (default: not ready)
 
   // Fills master, term, nodes and traffic from a cluster view; the rest is the caller's.
   static MetricsFigures fromState(const egressgw::v1::ClusterState& state, const std::string& self);
