@@ -32,7 +32,7 @@ bench: build
 # The three Debian packages (egress-agent, egress-console, egressctl) into $(BUILD)/packages;
 # dependencies come from dpkg-shlibdeps (cmake/Packaging.cmake). tests/package installs them.
 package: deps $(BUILD)/build.ninja
-	cmake --build $(BUILD) -j $(JOBS) --target egress-agent egress-console egressctl egw_man_pages
+	cmake --build $(BUILD) -j $(JOBS) --target egw_packaged
 	cd $(BUILD) && cpack -G DEB
 	@ls -1 $(BUILD)/packages/*.deb
 

@@ -62,7 +62,7 @@ set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL agent console ctl)
-if(NOT EGW_BUILD_CONSOLE)
+if(NOT TARGET egress-console)  # EGW_BUILD_CONSOLE=OFF: two packages
   list(REMOVE_ITEM CPACK_COMPONENTS_ALL console)
 endif()
 
@@ -101,6 +101,12 @@ set(CPACK_DEBIAN_CTL_DESCRIPTION "Egress gateway command-line client
  Status, events, allowlist export and drift, candidacy and handover of an egress gateway
  cluster, for scripts and terminals.")
 set(CPACK_DEBIAN_CTL_PACKAGE_SECTION net)
+
+# What `make package` builds before cpack (cpack itself only installs).
+add_custom_target(egw_packaged DEPENDS egress-agent egressctl egw_man_pages)
+if(TARGET egress-console)
+  add_dependencies(egw_packaged egress-console)
+endif()
 
 include(CPack)
 cpack_add_component(agent DISPLAY_NAME "egress-agent")
