@@ -81,6 +81,9 @@ set(CPACK_DEBIAN_AGENT_DESCRIPTION "Egress gateway agent: elects an egress maste
  pre-vote, check-quorum and kernel-fenced leases); every node marks selected traffic with
  nftables and policy-routes it to the master, which SNATs it to an allowlisted IP.")
 set(CPACK_DEBIAN_AGENT_PACKAGE_SECTION net)
+# Not libraries, so beyond dpkg-shlibdeps: the unit's ExecReload runs /bin/kill (procps), the
+# postinst creates the user with useradd (passwd).
+set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "procps, passwd")
 set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/resources/debian/egress-agent/conffiles
   ${PROJECT_SOURCE_DIR}/resources/debian/egress-agent/postinst

@@ -19,6 +19,8 @@ PACKAGES=(
   netbase procps python3 iputils-ping
   # screenshots of the console and the demo without a display
   xvfb xauth
+  # tests/package: a fresh Debian 12 root for installing the .debs (dpkg-shlibdeps comes with build-essential)
+  debootstrap
 )
 
 dry_run=0

@@ -176,9 +176,17 @@ Status Agent::start() {
   auto creds = channelCredentials(cfg_.tls);
   if (!creds) return Status::failure(creds.error());
   const int et = static_cast<int>(cfg_.election.electionTimeout.count());
-  peers_ = std::make_unique<PeerClients>(*creds, std::max(50, et), std::max(100, et));
-  peerService_ = std::make_unique<PeerService>(
-      [this](pb::ElectionMessage&& m, const std::string& peer) { return onPeerMessage(std::move(m), peer); });
+  peers_ = std::make_unique<PeerClients>(*creds, std::max(50, et), std::max(100, et), cfg_.tls.has_value());
+  auto onMessage = [this](pb::ElectionMessage&& m, const std::string& peer) { return onPeerMessage(std::move(m), peer); };
+  if (cfg_.tls) {
+    {
+      std::lock_guard lock(knownMu_);
+      for (const auto& v : cfg_.voters) knownPeers_.insert(v.name);
+    }
+    peerService_ = std::make_unique<PeerService>(onMessage, cfg_.node.name,
+                                                 [this](const pb::ElectionMessage& m) { return admitPeer(m); });
+  } else
+    peerService_ = std::make_unique<PeerService>(onMessage);
 
   auto screds = serverCredentials(cfg_.tls);
   if (!screds) return Status::failure(screds.error());
@@ -187,18 +195,19 @@ Status Agent::start() {
     b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second agent must not share our port
     b.AddListeningPort(cfg_.listen.peer.str(), *screds, &peerPort_);
     b.RegisterService(peerService_.get());
-    b.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    b.SetMaxReceiveMessageSize(kPeerMaxMessageBytes);
     peerServer_ = b.BuildAndStart();
     if (!peerServer_ || peerPort_ == 0)
       return Status::failure("listen.peer: cannot listen on " + cfg_.listen.peer.str() + " (address in use or not local?)");
   }
   clusterService_ = std::make_unique<ClusterService>(*this, *events_);
+  clusterService_->requireClientCertificates(cfg_.tls.has_value());
   {
     grpc::ServerBuilder b;
     b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     b.AddListeningPort(cfg_.listen.api.str(), *screds, &apiPort_);
     b.RegisterService(clusterService_.get());
-    b.SetMaxReceiveMessageSize(1024 * 1024);
+    b.SetMaxReceiveMessageSize(kApiMaxRequestBytes);
     apiServer_ = b.BuildAndStart();
     if (!apiServer_ || apiPort_ == 0)
       return Status::failure("listen.api: cannot listen on " + cfg_.listen.api.str() + " (address in use or not local?)");
@@ -208,9 +217,14 @@ Status Agent::start() {
     auto port = metrics_->start(cfg_.listen.metrics->host, cfg_.listen.metrics->port);
     if (!port) return Status::failure("listen.metrics: " + port.error());
   }
-  if (!cfg_.tls)
-    log_->warn("{}: no tls configured: peer and API traffic is unauthenticated{}", cfg_.node.name,
-               cfg_.insecure ? " (insecure: true)" : " (loopback only)");
+  if (!cfg_.tls && cfg_.insecure)
+    log_->warn("{}: insecure: true and no tls: anyone who reaches {} or {} can vote, stand for master, "
+               "hand over and read the cluster state; configure tls (docs/security.md)",
+               cfg_.node.name, cfg_.listen.peer.str(), cfg_.listen.api.str());
+  else if (!cfg_.tls)
+    log_->warn("{}: no tls configured: peer and API traffic is unauthenticated (loopback only)", cfg_.node.name);
+  else
+    log_->info("{}: mutual TLS on the peer and API listeners (ca {}, cert {})", cfg_.node.name, cfg_.tls->ca, cfg_.tls->cert);
   log_->info("{}: started: {} {}, peer {} api {}, {} voters, heartbeat {} election timeout {} lease {}{}",
              cfg_.node.name, cfg_.isVoter() ? "voter" : "non-voter", cfg_.node.candidate ? "candidate" : "observer",
              advertised(cfg_.listen.peer), advertised(cfg_.listen.api), cfg_.voters.size(),
@@ -529,6 +543,19 @@ void Agent::refreshMembers(Time t) {
   process();
 }
 
+grpc::Status Agent::admitPeer(const pb::ElectionMessage& m) const {
+  // A status report is how a node joins: its node certificate from the cluster CA (checked by
+  // PeerService) is the admission. Everything else needs a voter or a member that has joined.
+  if (m.type() == pb::STATUS_REPORT) return grpc::Status::OK;
+  {
+    std::lock_guard lock(knownMu_);
+    if (knownPeers_.count(m.from())) return grpc::Status::OK;
+  }
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          m.from() + " is neither a configured voter nor a member that has joined " + cfg_.node.name +
+              "'s cluster (a node joins with a status report)"};
+}
+
 std::string Agent::onPeerMessage(pb::ElectionMessage&& m, const std::string& peer) {
   if (m.protocol() != kProtocolVersion)
     return "protocol " + std::to_string(m.protocol()) + " not supported (this agent speaks " +
@@ -681,6 +708,15 @@ void Agent::publishState() {
       if (n.role() == pb::MASTER && name != election_->master()) n.set_role(pb::FOLLOWER);
     }
     *s.add_nodes() = n;
+  }
+  if (cfg_.tls) {
+    // Voters and joined members, for admitPeer on the gRPC threads.
+    std::set<std::string> known;
+    for (const auto& v : cfg_.voters) known.insert(v.name);
+    for (const auto& [name, mem] : members_)
+      if (!mem.status.address().empty()) known.insert(name);
+    std::lock_guard lock(knownMu_);
+    knownPeers_.swap(known);
   }
   {
     auto readiness = readinessInputs();

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,7 @@
 
 namespace grpc {
 class Server;
+class Status;
 }
 
 namespace egw {
@@ -89,6 +91,7 @@ class Agent final : public ClusterBackend {
   void onTick(election::Time t);
   void process();                       // drains the election's Ready
   std::string onPeerMessage(egressgw::v1::ElectionMessage&& m, const std::string& peer);
+  grpc::Status admitPeer(const egressgw::v1::ElectionMessage& m) const;  // TLS only; any thread
   void handlePeerMessage(const egressgw::v1::ElectionMessage& m, election::Time t);
   void sendElection(const election::Message& m);
   void sendTo(const std::string& node, egressgw::v1::ElectionMessage msg);
@@ -142,6 +145,10 @@ class Agent final : public ClusterBackend {
   // Published snapshot (any thread).
   mutable std::mutex snapMu_;
   egressgw::v1::ClusterState snapshot_;
+
+  // Voters and joined members (with a status), copied by publishState for admitPeer (TLS).
+  mutable std::mutex knownMu_;
+  std::set<std::string> knownPeers_;
 
   // Metrics figures copied from the loop thread for the HTTP thread.
   mutable std::mutex metricsMu_;

@@ -1,8 +1,10 @@
 #include "io/cluster_service.h"
 
 #include <atomic>
+#include <cstdio>
 
 #include "egw/log.h"
+#include "io/grpc_util.h"
 
 namespace egw {
 
@@ -151,7 +153,12 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
 ClusterService::ClusterService(ClusterBackend& backend, EventStore& events) : ClusterService(backend, events, Limits{}) {}
 
 ClusterService::ClusterService(ClusterBackend& backend, EventStore& events, Limits limits)
-    : backend_(backend), events_(events), limits_(limits) {
+    : backend_(backend),
+      events_(events),
+      limits_(limits),
+      watchCount_(limits.maxWatchPerPeer, limits.maxWatchTotal),
+      mutatingRate_(limits.mutatingPerSecond, limits.mutatingBurst),
+      refusalLogRate_(1.0, 5.0) {
   subscription_ = events_.subscribe([this](const EventStore::Entry&) {
     {
       std::lock_guard lk(sigMu_);
@@ -163,15 +170,6 @@ ClusterService::ClusterService(ClusterBackend& backend, EventStore& events, Limi
 }
 
 ClusterService::~ClusterService() { shutdown(); }
-
-std::string ClusterService::peerKey(const std::string& grpcPeer) {
-  // ipv4:1.2.3.4:5678, ipv6:[::1]:5678 -> without the port; anything else (unix:...) as is.
-  if (grpcPeer.rfind("ipv4:", 0) == 0 || grpcPeer.rfind("ipv6:", 0) == 0) {
-    auto colon = grpcPeer.rfind(':');
-    if (colon > 4) return grpcPeer.substr(0, colon);
-  }
-  return grpcPeer;
-}
 
 void ClusterService::notifyStateChanged() {
   {
@@ -234,7 +232,7 @@ void ClusterService::workerLoop() {
 
 void ClusterService::unregister(WatchReactor* r) {
   std::lock_guard lk(mu_);
-  streams_.erase(r);
+  if (streams_.erase(r)) watchCount_.release(r->peer());
   if (streams_.empty()) streamsGone_.notify_all();
 }
 
@@ -269,26 +267,17 @@ void ClusterService::shutdown() {
   }
 }
 
-bool ClusterService::takeToken(const std::string& peer) {
-  std::lock_guard lk(rateMu_);
-  auto now = Clock::now();
-  if (buckets_.size() > 4096) {
-    // Forget clients whose bucket has refilled: they start full again anyway.
-    for (auto it = buckets_.begin(); it != buckets_.end();) {
-      double t = it->second.tokens + std::chrono::duration<double>(now - it->second.last).count() * limits_.mutatingPerSecond;
-      it = t >= limits_.mutatingBurst ? buckets_.erase(it) : std::next(it);
+grpc::Status ClusterService::authorize(const auth::Identity& who, auth::ApiAccess access, const std::string& what) {
+  auto st = auth::authorizeApi(who, access, what, certificatesRequired_);
+  if (!st.ok()) {
+    bool logIt;
+    {
+      std::lock_guard lk(rateMu_);
+      logIt = refusalLogRate_.take(who.key(), Clock::now());
     }
+    if (logIt) log::get("api")->warn("{} ({}): refused {}: {}", who.describe(), who.address, what, st.error_message());
   }
-  auto [it, fresh] = buckets_.try_emplace(peer, Bucket{limits_.mutatingBurst, now});
-  Bucket& b = it->second;
-  if (!fresh) {
-    b.tokens = std::min(limits_.mutatingBurst,
-                        b.tokens + std::chrono::duration<double>(now - b.last).count() * limits_.mutatingPerSecond);
-    b.last = now;
-  }
-  if (b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
-  return true;
+  return st;
 }
 
 void ClusterService::arm(const std::shared_ptr<Pending>& p) {
@@ -302,21 +291,25 @@ void ClusterService::arm(const std::shared_ptr<Pending>& p) {
 
 grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackServerContext* ctx,
                                                                 const v1::WatchRequest* req) {
-  const std::string peer = peerKey(ctx->peer());
+  const auth::Identity who = auth::identify(*ctx);
+  if (auto st = authorize(who, auth::ApiAccess::Read, "Watch"); !st.ok()) return new RejectReactor(st);
+  const std::string peer = who.key();
   std::uint64_t since = req->since_seq();
   if (since > events_.lastCursor()) since = 0;  // not our cursor: replay everything (see header)
   v1::ClusterState initial = backend_.snapshot();  // no lock of ours held
   std::lock_guard lk(mu_);
   if (stopping_) return new RejectReactor({grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
-  std::size_t fromPeer = 0;
-  for (auto* r : streams_) fromPeer += r->peer() == peer;
-  if (fromPeer >= limits_.maxWatchPerPeer)
-    return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              "too many Watch streams from " + peer + ": at most " +
-                                  std::to_string(limits_.maxWatchPerPeer) + " per client address"});
-  if (streams_.size() >= limits_.maxWatchTotal)
-    return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              "too many Watch streams: at most " + std::to_string(limits_.maxWatchTotal)});
+  switch (watchCount_.acquire(peer)) {
+    case StreamCounter::Refusal::PerKey:
+      return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "too many Watch streams from " + who.describe() + ": at most " +
+                                    std::to_string(limits_.maxWatchPerPeer) + " per client" +
+                                    (who.certified ? " certificate" : " address")});
+    case StreamCounter::Refusal::Total:
+      return new RejectReactor({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "too many Watch streams: at most " + std::to_string(limits_.maxWatchTotal)});
+    case StreamCounter::Refusal::None: break;
+  }
   auto* r = new WatchReactor(this, peer, since, std::move(initial));
   streams_.insert(r);
   r->pump();  // the snapshot
@@ -325,6 +318,7 @@ grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackS
 
 grpc::ServerUnaryReactor* ClusterService::ListEvents(grpc::CallbackServerContext* ctx,
                                                      const v1::ListEventsRequest* req, v1::ListEventsResponse* resp) {
+  if (auto st = authorize(auth::identify(*ctx), auth::ApiAccess::Read, "ListEvents"); !st.ok()) return finishNow(ctx, st);
   std::uint32_t size = req->page_size() == 0 ? limits_.defaultPageSize : req->page_size();
   if (size > limits_.maxPageSize)
     return finishNow(ctx, invalid("page_size", "at most " + std::to_string(limits_.maxPageSize) + ", got " +
@@ -347,17 +341,32 @@ grpc::ServerUnaryReactor* ClusterService::ListEvents(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* ClusterService::mutating(grpc::CallbackServerContext* ctx, const std::string& what,
                                                    const std::function<void(const std::shared_ptr<Pending>&)>& call) {
-  const std::string peer = peerKey(ctx->peer());
+  const auth::Identity who = auth::identify(*ctx);
+  const std::string peer = who.key();
+  if (auto st = authorize(who, auth::ApiAccess::Mutate, what); !st.ok()) return finishNow(ctx, st);
   if (authorize_) {
     if (auto st = authorize_(*ctx, what); !st.ok()) {
-      log::get("api")->warn("{}: refused {}: {}", peer, what, st.error_message());
+      log::get("api")->warn("{}: refused {}: {}", who.describe(), what, st.error_message());
       return finishNow(ctx, st);
     }
   }
-  if (!takeToken(peer))
+  double wait = 0;
+  bool allowed;
+  {
+    std::lock_guard lk(rateMu_);
+    allowed = mutatingRate_.take(peer, Clock::now());
+    if (!allowed) wait = mutatingRate_.waitSeconds(peer, Clock::now());
+  }
+  if (!allowed) {
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%g changes or probes per second (burst %g)", limits_.mutatingPerSecond,
+                  limits_.mutatingBurst);
+    char retry[48];
+    std::snprintf(retry, sizeof retry, "try again in %.1f s", wait);
     return finishNow(ctx, {grpc::StatusCode::RESOURCE_EXHAUSTED,
-                           "rate limit: at most " + std::to_string(limits_.mutatingPerSecond) +
-                               " changes or probes per second from " + peer + "; try again shortly"});
+                           std::string("rate limit: at most ") + rate + " from " + who.describe() + "; " +
+                               (wait >= 0 ? retry : "try again later")});
+  }
   {
     std::lock_guard lk(mu_);
     if (stopping_) return finishNow(ctx, {grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
@@ -365,7 +374,7 @@ grpc::ServerUnaryReactor* ClusterService::mutating(grpc::CallbackServerContext* 
   auto p = std::make_shared<Pending>();
   p->reactor = ctx->DefaultReactor();
   p->what = what;
-  log::get("api")->info("{}: {}", peer, what);
+  log::get("api")->info("{}: {}", who.describe(), what);
   arm(p);
   call(p);
   return p->reactor;
@@ -422,7 +431,7 @@ Result<GrpcServer> startGrpcServer(const std::string& address, const std::vector
   grpc::ServerBuilder b;
   GrpcServer out;
   b.AddListeningPort(address, creds ? creds : grpc::InsecureServerCredentials(), &out.port);
-  b.SetMaxReceiveMessageSize(64 * 1024);
+  b.SetMaxReceiveMessageSize(kApiMaxRequestBytes);
   // gRPC sets SO_REUSEPORT by default: a second agent on the same port would share it silently.
   b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (auto* s : services) b.RegisterService(s);

@@ -33,17 +33,20 @@
 
 #include "egressgw/v1/cluster.grpc.pb.h"
 #include "egw/result.h"
+#include "io/auth.h"
 #include "io/cluster_backend.h"
 #include "io/event_store.h"
+#include "io/limiter.h"
 
 namespace egw {
 
 class ClusterService final : public egressgw::v1::Cluster::CallbackService {
  public:
   struct Limits {
-    std::size_t maxWatchPerPeer = 8;     // concurrent Watch streams per client address
+    // Per client: the certificate's CN with TLS, the client address without (auth::Identity::key).
+    std::size_t maxWatchPerPeer = 8;     // concurrent Watch streams per client
     std::size_t maxWatchTotal = 256;
-    double mutatingPerSecond = 5;        // SetCandidacy/Handover/ProbeAllowlist, per client address
+    double mutatingPerSecond = 5;        // SetCandidacy/Handover/ProbeAllowlist, per client
     double mutatingBurst = 5;
     std::chrono::milliseconds backendTimeout{10000};  // backend must call done within this
     std::uint32_t defaultPageSize = 100;
@@ -56,9 +59,13 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   ClusterService(const ClusterService&) = delete;
   ClusterService& operator=(const ClusterService&) = delete;
 
-  // Who may call SetCandidacy/Handover/ProbeAllowlist (e.g. "the client certificate is an
-  // operator's", from ctx.auth_context()). A non-OK status is returned to the client as is
-  // (use PERMISSION_DENIED). Set before the server starts; unset: everyone may.
+  // With TLS: every call needs a client certificate with a role, the mutating ones an operator's
+  // (auth::authorizeApi), and limits count per certificate CN. Set before the server starts;
+  // the agent sets it when `tls` is configured.
+  void requireClientCertificates(bool on) { certificatesRequired_ = on; }
+
+  // An extra check of SetCandidacy/Handover/ProbeAllowlist after the role check. A non-OK status
+  // is returned to the client as is (use PERMISSION_DENIED). Set before the server starts.
   using Authorizer = std::function<grpc::Status(const grpc::CallbackServerContext& ctx, const std::string& what)>;
   void setMutatingAuthorizer(Authorizer a) { authorize_ = std::move(a); }
 
@@ -83,14 +90,16 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
                                            const egressgw::v1::ProbeAllowlistRequest* req,
                                            egressgw::v1::ProbeAllowlistResponse* resp) override;
 
-  // "ipv4:10.0.0.5:51234" -> "ipv4:10.0.0.5": limits apply per client address, not per connection.
-  static std::string peerKey(const std::string& grpcPeer);
+  // "ipv4:10.0.0.5:51234" -> "ipv4:10.0.0.5": without TLS limits apply per client address, not
+  // per connection.
+  static std::string peerKey(const std::string& grpcPeer) { return auth::addressOf(grpcPeer); }
 
  private:
   class WatchReactor;
   struct Pending;
 
-  bool takeToken(const std::string& peer);
+  // Role check of a call; logs a refusal (at most a few lines per client and second).
+  grpc::Status authorize(const auth::Identity& who, auth::ApiAccess access, const std::string& what);
   // The common part of SetCandidacy/Handover/ProbeAllowlist: rate limit, shutdown check, log,
   // backend timeout; `call` hands the request to the backend.
   grpc::ServerUnaryReactor* mutating(grpc::CallbackServerContext* ctx, const std::string& what,
@@ -104,10 +113,12 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   EventStore& events_;
   const Limits limits_;
   Authorizer authorize_;
+  bool certificatesRequired_ = false;
   int subscription_ = 0;
 
-  mutable std::mutex mu_;  // streams_; order: mu_ before a reactor's own mutex
+  mutable std::mutex mu_;  // streams_, watchCount_; order: mu_ before a reactor's own mutex
   std::set<WatchReactor*> streams_;
+  StreamCounter watchCount_;
   std::condition_variable streamsGone_;
   bool stopping_ = false;
 
@@ -117,12 +128,9 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   std::string lastStateBytes_;  // the last state offered to the streams (worker thread only)
   std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<Pending>> deadlines_;
 
-  std::mutex rateMu_;
-  struct Bucket {
-    double tokens;
-    std::chrono::steady_clock::time_point last;
-  };
-  std::map<std::string, Bucket> buckets_;
+  std::mutex rateMu_;  // leaf lock
+  TokenBuckets mutatingRate_;
+  TokenBuckets refusalLogRate_;  // log lines about refused calls, per client
 
   std::thread worker_;
 };

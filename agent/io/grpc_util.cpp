@@ -56,7 +56,7 @@ grpc::ChannelArguments channelArguments(int maxBackoffMs) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(50, maxBackoffMs));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 4 * 1024 * 1024);
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, kPeerMaxMessageBytes);
   // Peers are addressed by IP; a subchannel per peer, never shared across agents' channels.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return args;

@@ -13,6 +13,13 @@
 
 namespace egw {
 
+// Receive limits. A peer message is a heartbeat with the cluster view and at most 64 events: a
+// few KiB, some hundred KiB in a large cluster. Cluster API requests are a few bytes.
+inline constexpr int kPeerMaxMessageBytes = 4 * 1024 * 1024;
+inline constexpr int kApiMaxRequestBytes = 64 * 1024;
+
+// With tls: mutual TLS (the server requires and verifies client certificates against tls.ca;
+// the client presents tls.cert). Without: insecure credentials. Fails naming the unreadable file.
 Result<std::shared_ptr<grpc::ServerCredentials>> serverCredentials(const std::optional<TlsConfig>& tls);
 Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const std::optional<TlsConfig>& tls);
 // Reconnect backoff capped near the election timeout: a restarted peer is reachable again in

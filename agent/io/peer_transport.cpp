@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "egw/log.h"
 #include "io/grpc_util.h"
 
 namespace egw {
@@ -10,6 +11,25 @@ namespace egw {
 grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, const egressgw::v1::ElectionMessage* req,
                                             egressgw::v1::Ack* resp) {
   auto* reactor = ctx->DefaultReactor();
+  if (certificatesRequired_) {
+    const auth::Identity who = auth::identify(*ctx);
+    grpc::Status st = auth::authorizePeer(who, req->from());
+    if (st.ok() && admit_) st = admit_(*req);
+    if (!st.ok()) {
+      ++refused_;
+      bool logIt;
+      {
+        std::lock_guard lk(logMu_);
+        logIt = logRate_.take(who.key(), std::chrono::steady_clock::now());
+      }
+      if (logIt)
+        log::get("election")->warn("{}: refused {} claiming to be from '{}' ({}, {}): {}", self_,
+                                   egressgw::v1::MessageType_Name(req->type()), req->from().substr(0, 63),
+                                   who.describe(), who.address, st.error_message());
+      reactor->Finish(st);
+      return reactor;
+    }
+  }
   auto error = handler_(egressgw::v1::ElectionMessage(*req), ctx->peer());
   resp->set_accepted(error.empty());
   resp->set_error(error);
@@ -17,24 +37,27 @@ grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, co
   return reactor;
 }
 
-PeerClients::PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs)
-    : creds_(std::move(creds)), deadlineMs_(deadlineMs), maxBackoffMs_(maxBackoffMs) {}
+PeerClients::PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs,
+                         bool verifyNodeName)
+    : creds_(std::move(creds)), verifyNodeName_(verifyNodeName), deadlineMs_(deadlineMs), maxBackoffMs_(maxBackoffMs) {}
 
 PeerClients::~PeerClients() { drain(2000); }
 
-PeerClients::Target& PeerClients::target(const std::string& endpoint) {
+PeerClients::Target& PeerClients::target(const std::string& endpoint, const std::string& node) {
   std::lock_guard lock(mu_);
-  auto& t = targets_[endpoint];
+  auto& t = targets_[verifyNodeName_ ? node + "@" + endpoint : endpoint];
   if (!t) {
     t = std::make_unique<Target>();
-    t->channel = grpc::CreateCustomChannel(endpoint, creds_, channelArguments(maxBackoffMs_));
+    auto args = channelArguments(maxBackoffMs_);
+    if (verifyNodeName_) args.SetSslTargetNameOverride(node);
+    t->channel = grpc::CreateCustomChannel(endpoint, creds_, args);
     t->stub = egressgw::v1::Peer::NewStub(t->channel);
   }
   return *t;
 }
 
 void PeerClients::send(const std::string& endpoint, egressgw::v1::ElectionMessage msg) {
-  auto& t = target(endpoint);
+  auto& t = target(endpoint, msg.to());
   if (t.inflight.load() >= 64) {
     ++dropped_;
     return;

@@ -23,6 +23,7 @@
 #include "egw/config.h"
 #include "egw/drift.h"
 #include "egw/result.h"
+#include "egw/tls_files.h"
 #include "egw/version.h"
 
 namespace v1 = egressgw::v1;
@@ -32,17 +33,6 @@ namespace {
 
 constexpr int kOk = 0, kFail = 1, kUsage = 2;
 constexpr int kDrift = 1, kDriftUnknown = 3;  // drift: the cluster could not be asked
-
-std::string readFile(const std::string& path, std::string& err) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    err = "cannot read " + path + ": " + std::strerror(errno);
-    return {};
-  }
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // One failure of one endpoint, in words an operator understands.
 std::string describe(const grpc::Status& st, std::chrono::milliseconds timeout) {
@@ -56,6 +46,12 @@ std::string describe(const grpc::Status& st, std::chrono::milliseconds timeout) 
     if (m.find("Ssl handshake failed") != std::string::npos || m.find("handshake") != std::string::npos)
       return "TLS handshake failed (" + m + ")";
   }
+  // The agent's message names the call, the role it needs and the certificate presented, e.g.
+  // "handover to egress-2 needs an operator certificate; this one is a viewer (CN=bob)".
+  if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED)
+    return "permission denied: " + m + " (--tls-dir must hold a certificate of the role needed; docs/security.md)";
+  if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+    return "not authenticated: " + m + " (use --tls-dir DIR with ca.pem, client.pem and client-key.pem)";
   return m.empty() ? "error " + std::to_string(st.error_code()) : m;
 }
 
@@ -246,19 +242,18 @@ int followEvents(Client& c, std::uint64_t since, bool json) {
   }
 }
 
+// --tls-dir DIR: DIR/ca.pem, DIR/client.pem, DIR/client-key.pem (egw/tls_files.h).
 std::shared_ptr<grpc::ChannelCredentials> credentials(const std::string& tlsDir, std::string& err) {
   if (tlsDir.empty()) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions o;
-  o.pem_root_certs = readFile(tlsDir + "/ca.pem", err);
-  if (!err.empty()) return nullptr;
-  for (auto [cert, key] : {std::pair{"operator.pem", "operator-key.pem"}, std::pair{"cert.pem", "key.pem"}}) {
-    if (::access((tlsDir + "/" + cert).c_str(), R_OK) == 0) {
-      o.pem_cert_chain = readFile(tlsDir + "/" + cert, err);
-      if (err.empty()) o.pem_private_key = readFile(tlsDir + "/" + key, err);
-      if (!err.empty()) return nullptr;
-      break;
-    }
+  auto pem = egw::readClientTls(tlsDir);
+  if (!pem) {
+    err = pem.error();
+    return nullptr;
   }
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = pem->ca;
+  o.pem_cert_chain = pem->cert;
+  o.pem_private_key = pem->key;
   return grpc::SslCredentials(o);
 }
 
@@ -277,8 +272,9 @@ int main(int argc, char** argv) {
   egressctl allowlist export --format csv --output allowlist.csv
   egressctl drift --allowlist partner-allowlist.csv # the external service's list against the cluster
 
-Endpoints are tried in order; the first that answers serves the command. With --tls-dir, DIR holds
-ca.pem and the client certificate operator.pem/operator-key.pem (or cert.pem/key.pem).
+Endpoints are tried in order; the first that answers serves the command. With --tls-dir (mutual
+TLS), DIR holds ca.pem, client.pem and client-key.pem, as scripts/make-certs.sh makes them: an
+operator certificate may do everything, a viewer certificate only read (status, events, export).
 Exit codes: 0 ok, 1 failure (no agent reachable, request refused, error), 2 usage error.
 drift: 0 clean, 1 drift (missing, stale, unverified or rejected IPs), 2 usage error or a bad
 allowlist file (the message names the file and line), 3 no agent reachable.
@@ -288,7 +284,7 @@ allowlist file (the message names the file and line), 3 no agent reachable.
   app.add_option("--endpoint", endpoints, "agent API endpoint HOST:PORT; repeat to fail over between agents")
       ->default_str("127.0.0.1:7401")
       ->delimiter(',');
-  app.add_option("--tls-dir", tlsDir, "directory with ca.pem and the operator certificate (mutual TLS)");
+  app.add_option("--tls-dir", tlsDir, "mutual TLS: DIR/ca.pem, DIR/client.pem, DIR/client-key.pem (scripts/make-certs.sh)");
   app.add_option("--timeout", timeoutText, "deadline of each call, e.g. 500ms, 3s")->default_str("3s");
   app.set_version_flag("-V,--version", std::string("egressctl ") + egw::kVersion);
   app.require_subcommand(1);
