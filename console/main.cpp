@@ -127,8 +127,16 @@ int main(int argc, char** argv) {
   }
 
   MainWindow window(&session, &profiles);
-  QObject::connect(&window, &MainWindow::profileActivated, &session,
-                   [&session](const ConnectionProfile& p) { session.setClient(makeClient(p)); });
+  // The add-node wizard talks to the new node's own agent with the current profile's TLS settings.
+  window.setNodeClientFactory([&profile](const QString& endpoint) {
+    ConnectionProfile p = profile;
+    p.endpoints = QStringList{endpoint};
+    return makeClient(p);
+  });
+  QObject::connect(&window, &MainWindow::profileActivated, &session, [&session, &profile](const ConnectionProfile& p) {
+    profile = p;
+    session.setClient(makeClient(p));
+  });
   if (profile.name == QLatin1String("command line")) {
     window.setWindowTitle(window.windowTitle() + QStringLiteral(" — ") + profile.endpoints.join(QStringLiteral(", ")));
   }

@@ -1,5 +1,5 @@
 #pragma once
-// The console's view of "an agent somewhere": a Watch stream and two actions. GrpcAgentClient
+// The console's view of "an agent somewhere": a Watch stream and three actions. GrpcAgentClient
 // talks to real agents; tests use tests/fakes/fake_agent_client.h.
 //
 // Contract: every signal is emitted on the thread the client lives on (the GUI thread), never on
@@ -24,7 +24,14 @@ class AgentClient : public QObject {
 
   // Planned handover; empty `to`: the agent picks the best healthy candidate.
   virtual void handover(const QString& to) = 0;
-  virtual void setCandidacy(const QString& node, bool enable, bool force) = 0;
+  // Only the node's own agent changes its candidacy or runs its probe: send these two through a
+  // client connected to that node's API endpoint (NodeInfo::apiEndpoint); other agents refuse.
+  // `reason` travels with the request (SetCandidacyRequest.reason): with `force`, the operator's
+  // manual confirmation of the allowlist.
+  virtual void setCandidacy(const QString& node, bool enable, bool force, const QString& reason) = 0;
+  // Runs the node's allowlist probe now; the verdict comes back in actionFinished
+  // (Action::ProbeAllowlist). Empty `node`: the serving agent.
+  virtual void probeAllowlist(const QString& node) = 0;
 
   virtual ConnectionState connectionState() const = 0;
   virtual QString currentEndpoint() const = 0;

@@ -51,6 +51,10 @@ struct ClusterSnapshot {
   QString mode;
   QString virtualIp;
   qint64 lastFailoverGapMs = -1;
+  // The serving agent's lease timing, derived from its election settings (0: not reported).
+  qint64 leaseMs = 0;
+  qint64 leaseRefreshMs = 0;
+  qint64 driftMarginMs = 0;
   bool operator==(const ClusterSnapshot&) const = default;
 
   const NodeInfo* findNode(const QString& name) const;
@@ -68,14 +72,18 @@ struct ClusterEvent {
   bool operator==(const ClusterEvent&) const = default;
 };
 
-enum class Action { Handover, SetCandidacy };
+enum class Action { Handover, SetCandidacy, ProbeAllowlist };
 
 struct ActionResult {
   Action action = Action::Handover;
-  QString target;  // node handed over to / whose candidacy changed
+  QString target;  // node handed over to / whose candidacy changed / that was probed
+  // Handover, SetCandidacy: the agent agreed. ProbeAllowlist: the probe ran (the RPC succeeded);
+  // whether the service accepted the IP is `verdict`.
   bool ok = false;
-  QString message;
+  QString message;  // the agent's words (a refusal's reason, the probe's detail) or the RPC error
   QString newMaster;  // Handover only
+  AllowlistVerdict verdict = AllowlistVerdict::Unknown;  // ProbeAllowlist only
+  QString egressIp;                                       // ProbeAllowlist only: the source probed
 };
 
 // Idle: not started. Connecting: Watch opened, no snapshot yet. Streaming: snapshot received.

@@ -94,6 +94,9 @@ ClusterSnapshot fromProto(const pb::ClusterState& s) {
   o.mode = qs(s.mode());
   o.virtualIp = qs(s.virtual_ip());
   o.lastFailoverGapMs = s.last_failover_gap_ms();
+  o.leaseMs = s.lease_ms();
+  o.leaseRefreshMs = s.lease_refresh_ms();
+  o.driftMarginMs = s.drift_margin_ms();
   return o;
 }
 
@@ -382,7 +385,7 @@ struct GrpcAgentClient::Impl {
     const Endpoint* e = stopped ? nullptr : endpointFor(schedule.current());
     if (e == nullptr) {
       emit q->actionFinished(ActionResult{action, target, false,
-                                          stopped ? QStringLiteral("not connected") : lastError, {}});
+                                          stopped ? QStringLiteral("not connected") : lastError, {}, {}, {}});
       return;
     }
     struct Call {
@@ -397,9 +400,14 @@ struct GrpcAgentClient::Impl {
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options.callTimeoutMs));
     start(e->stub.get(), &call->context, &call->request, &call->response,
           [call, b = bridge, q = q, action, target](grpc::Status status) {
-            ActionResult r{action, target, false, {}, {}};
+            ActionResult r{action, target, false, {}, {}, {}, {}};
             if (!status.ok()) {
               r.message = describe(status);
+            } else if constexpr (std::is_same_v<Resp, pb::ProbeAllowlistResponse>) {
+              r.ok = true;  // the probe ran; its outcome is the verdict
+              r.message = qs(call->response.detail());
+              r.verdict = fromProto(call->response.verdict());
+              r.egressIp = qs(call->response.egress_ip());
             } else {
               r.ok = call->response.ok();
               r.message = qs(call->response.message());
@@ -473,14 +481,24 @@ void GrpcAgentClient::handover(const QString& to) {
       });
 }
 
-void GrpcAgentClient::setCandidacy(const QString& node, bool enable, bool force) {
+void GrpcAgentClient::setCandidacy(const QString& node, bool enable, bool force, const QString& reason) {
   pb::SetCandidacyRequest req;
   req.set_node(node.toStdString());
   req.set_enable(enable);
   req.set_force(force);
+  req.set_reason(reason.toStdString());
   d_->unary<pb::SetCandidacyRequest, pb::SetCandidacyResponse>(
       Action::SetCandidacy, node, std::move(req), [](pb::Cluster::Stub* s, auto* ctx, auto* rq, auto* rs, auto cb) {
         s->async()->SetCandidacy(ctx, rq, rs, std::move(cb));
+      });
+}
+
+void GrpcAgentClient::probeAllowlist(const QString& node) {
+  pb::ProbeAllowlistRequest req;
+  req.set_node(node.toStdString());
+  d_->unary<pb::ProbeAllowlistRequest, pb::ProbeAllowlistResponse>(
+      Action::ProbeAllowlist, node, std::move(req), [](pb::Cluster::Stub* s, auto* ctx, auto* rq, auto* rs, auto cb) {
+        s->async()->ProbeAllowlist(ctx, rq, rs, std::move(cb));
       });
 }
 

@@ -30,7 +30,7 @@ struct ClientOptions {
   TlsOptions tls;
   BackoffPolicy backoff;
   int snapshotTimeoutMs = 5'000;  // no snapshot within this after opening Watch: try the next agent
-  int callTimeoutMs = 10'000;     // deadline of Handover / SetCandidacy
+  int callTimeoutMs = 10'000;     // deadline of Handover / SetCandidacy / ProbeAllowlist
   int connectTimeoutMs = 3'000;   // gRPC's minimum connect timeout (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS)
 };
 
@@ -45,7 +45,8 @@ class GrpcAgentClient final : public AgentClient {
   void start() override;
   void stop() override;
   void handover(const QString& to) override;
-  void setCandidacy(const QString& node, bool enable, bool force) override;
+  void setCandidacy(const QString& node, bool enable, bool force, const QString& reason) override;
+  void probeAllowlist(const QString& node) override;
   ConnectionState connectionState() const override;
   QString currentEndpoint() const override;
 

@@ -28,6 +28,9 @@
 #include <QtWidgets/QToolBar>
 #include <QtWidgets/QVBoxLayout>
 
+#include "core/node_details.h"
+#include "ui/add_node_wizard.h"
+#include "ui/drift_view.h"
 #include "ui/traffic_charts.h"
 
 namespace egw::console {
@@ -140,8 +143,20 @@ MainWindow::MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QW
   hsplit_->addWidget(charts_);
   hsplit_->setStretchFactor(0, 3);
   hsplit_->setStretchFactor(1, 2);
+  details_ = new QLabel;
+  details_->setObjectName(QStringLiteral("nodeDetails"));
+  details_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  details_->setWordWrap(true);
+  details_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  details_->setMargin(6);
+  details_->setFrameShape(QFrame::StyledPanel);
+  topSplit_ = new QSplitter(Qt::Horizontal);
+  topSplit_->addWidget(nodesView_);
+  topSplit_->addWidget(details_);
+  topSplit_->setStretchFactor(0, 3);
+  topSplit_->setStretchFactor(1, 1);
   vsplit_ = new QSplitter(Qt::Vertical);
-  vsplit_->addWidget(nodesView_);
+  vsplit_->addWidget(topSplit_);
   vsplit_->addWidget(hsplit_);
   vsplit_->setStretchFactor(0, 2);
   vsplit_->setStretchFactor(1, 3);
@@ -152,15 +167,11 @@ MainWindow::MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QW
   clusterLayout->addWidget(buildBanner());
   clusterLayout->addWidget(vsplit_, 1);
 
-  // Filled by the allowlist issue (drift view, import, export).
-  auto* drift = new QLabel(QStringLiteral("Allowlist drift — coming.\n\nEvery egress IP with its state "
-                                          "(ok, missing, stale, unverified, rejected) will be listed here."));
-  drift->setAlignment(Qt::AlignCenter);
-  drift->setObjectName(QStringLiteral("driftPlaceholder"));
+  driftView_ = new DriftView(session_);
 
   tabs_ = new QTabWidget;
   tabs_->addTab(clusterTab, QStringLiteral("Cluster"));
-  tabs_->addTab(drift, QStringLiteral("Allowlist drift"));
+  tabs_->addTab(driftView_, QStringLiteral("Allowlist drift"));
   setCentralWidget(tabs_);
 
   connLabel_ = new QLabel;
@@ -174,12 +185,18 @@ MainWindow::MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QW
     refreshBanner();
     refreshActions();
   });
-  connect(session_, &ConsoleSession::stateApplied, this, [this] { refreshActions(); });
+  connect(session_, &ConsoleSession::stateApplied, this, [this] {
+    refreshActions();
+    refreshDetails();
+  });
   connect(session_, &ConsoleSession::actionFinished, this, &MainWindow::onActionFinished);
   connect(session_->events(), &EventsModel::kindsChanged, this, &MainWindow::refreshKindFilter);
   connect(session_->nodes(), &QAbstractItemModel::rowsInserted, this, &MainWindow::refreshNodeFilter);
   connect(session_->nodes(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::refreshNodeFilter);
-  connect(nodesView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { refreshActions(); });
+  connect(nodesView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+    refreshActions();
+    refreshDetails();
+  });
   auto* ticker = new QTimer(this);  // "since … ago"
   connect(ticker, &QTimer::timeout, this, [this] { refreshBanner(); });
   ticker->start(1000);
@@ -190,9 +207,41 @@ MainWindow::MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QW
   refreshActions();
   refreshKindFilter();
   refreshNodeFilter();
+  refreshDetails();
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::setNodeClientFactory(AddNodeFlow::ClientFactory factory) {
+  nodeClientFactory_ = std::move(factory);
+  refreshActions();
+}
+
+AddNodeWizard* MainWindow::openAddNodeWizard() {
+  if (!nodeClientFactory_) return nullptr;
+  const egw::Allowlist* list = driftView_->model()->allowlist();
+  auto* wizard = new AddNodeWizard(session_, nodeClientFactory_,
+                                   list != nullptr ? std::optional<egw::Allowlist>(*list) : std::nullopt, this);
+  wizard->setAttribute(Qt::WA_DeleteOnClose);
+  wizard->show();
+  return wizard;
+}
+
+QString MainWindow::nodeDetailsText() const { return details_->text(); }
+
+void MainWindow::refreshDetails() {
+  const QString name = selectedNode();
+  const DetailRows rows = nodeDetails(session_->state(), name);
+  if (rows.isEmpty()) {
+    details_->setText(QStringLiteral("<i>Select a node to see its details.</i>"));
+    return;
+  }
+  QString html = QStringLiteral("<table cellspacing=\"2\">");
+  for (const auto& [label, value] : rows) {
+    html += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(label.toHtmlEscaped(), value.toHtmlEscaped());
+  }
+  details_->setText(html + QStringLiteral("</table>"));
+}
 
 QWidget* MainWindow::buildBanner() {
   auto* frame = new QFrame;
@@ -272,6 +321,11 @@ QWidget* MainWindow::buildEventsPanel() {
 
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+  QAction* import = file->addAction(QStringLiteral("&Import allowlist…"), driftView_, &DriftView::chooseAndImport);
+  import->setObjectName(QStringLiteral("importAllowlistAction"));
+  QAction* exportAction = file->addAction(QStringLiteral("&Export allowlist…"), driftView_, &DriftView::chooseAndExport);
+  exportAction->setObjectName(QStringLiteral("exportAllowlistAction"));
+  file->addSeparator();
   QAction* quit = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
 
@@ -293,10 +347,8 @@ void MainWindow::buildMenus() {
   candidacy_ = cluster->addAction(QStringLiteral("&Disable candidacy"), this, &MainWindow::toggleCandidacy);
   candidacy_->setObjectName(QStringLiteral("candidacyAction"));
   cluster->addSeparator();
-  addNode_ = cluster->addAction(QStringLiteral("&Add egress node…"));
+  addNode_ = cluster->addAction(QStringLiteral("&Add egress node…"), this, [this] { openAddNodeWizard(); });
   addNode_->setObjectName(QStringLiteral("addNodeAction"));
-  addNode_->setEnabled(false);  // the allowlist issue brings the wizard
-  addNode_->setToolTip(QStringLiteral("coming"));
   nodesView_->addAction(handover_);
   nodesView_->addAction(candidacy_);
 
@@ -450,6 +502,10 @@ void MainWindow::refreshActions() {
   candidacy_->setText(enabled || !egress ? QStringLiteral("&Disable candidacy") : QStringLiteral("&Enable candidacy"));
   candidacy_->setToolTip(egress ? QStringLiteral("%1 candidacy of %2").arg(enabled ? QStringLiteral("Disable") : QStringLiteral("Enable"), n->name)
                                 : QStringLiteral("Select an egress node"));
+  addNode_->setEnabled(streaming && nodeClientFactory_);
+  addNode_->setToolTip(nodeClientFactory_ ? QStringLiteral("Bring a joined node (candidacy pending) into service: "
+                                                           "preflight, allowlist, verification, candidacy")
+                                          : QStringLiteral("not available"));
 }
 
 void MainWindow::refreshKindFilter() {
@@ -522,7 +578,7 @@ void MainWindow::toggleCandidacy() {
   if (QMessageBox::question(this, enable ? QStringLiteral("Enable candidacy") : QStringLiteral("Disable candidacy"),
                             text, QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel) != QMessageBox::Yes)
     return;
-  client->setCandidacy(name, enable, false);
+  client->setCandidacy(name, enable, false, {});
 }
 
 void MainWindow::onActionFinished(const ActionResult& r) {
@@ -545,6 +601,7 @@ void MainWindow::setDark(bool dark) {
   applyPalette(dark);
   charts_->setDark(dark);
   nodesProxy_->setDark(dark);
+  driftView_->setDark(dark);
   refreshBanner();
 }
 
@@ -554,6 +611,7 @@ void MainWindow::saveLayout() {
   s.setValue(QStringLiteral("window/state"), saveState());
   s.setValue(QStringLiteral("window/vsplit"), vsplit_->saveState());
   s.setValue(QStringLiteral("window/hsplit"), hsplit_->saveState());
+  s.setValue(QStringLiteral("window/topSplit"), topSplit_->saveState());
   s.setValue(QStringLiteral("window/nodesHeader"), nodesView_->horizontalHeader()->saveState());
 }
 
@@ -563,6 +621,7 @@ void MainWindow::restoreLayout() {
   restoreState(s.value(QStringLiteral("window/state")).toByteArray());
   if (!vsplit_->restoreState(s.value(QStringLiteral("window/vsplit")).toByteArray())) vsplit_->setSizes({250, 450});
   if (!hsplit_->restoreState(s.value(QStringLiteral("window/hsplit")).toByteArray())) hsplit_->setSizes({700, 560});
+  if (!topSplit_->restoreState(s.value(QStringLiteral("window/topSplit")).toByteArray())) topSplit_->setSizes({900, 360});
   if (!nodesView_->horizontalHeader()->restoreState(s.value(QStringLiteral("window/nodesHeader")).toByteArray())) {
     nodesView_->horizontalHeader()->resizeSection(NodesModel::Name, 140);
   }

@@ -3,6 +3,7 @@
 // banner and status bar to the session's signals, actions to the client (after confirmation).
 #include <QtWidgets/QMainWindow>
 
+#include "core/add_node_flow.h"
 #include "core/connection_profiles.h"
 #include "core/console_session.h"
 
@@ -19,6 +20,8 @@ QT_END_NAMESPACE
 
 namespace egw::console {
 
+class AddNodeWizard;
+class DriftView;
 class EventsFilterProxy;
 class NodesViewProxy;
 class TrafficCharts;
@@ -30,6 +33,12 @@ class MainWindow final : public QMainWindow {
   // `profiles` may be null (no Connection menu entries beyond the current endpoints).
   MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QWidget* parent = nullptr);
   ~MainWindow() override;
+
+  // How the add-node wizard reaches a node's own agent (main() builds GrpcAgentClients with the
+  // current profile's TLS settings). Without one the "Add egress node…" action stays disabled.
+  void setNodeClientFactory(AddNodeFlow::ClientFactory factory);
+  // Opens the wizard (non-modal, deleted on close) and returns it.
+  AddNodeWizard* openAddNodeWizard();
 
   // Light or dark palette for the whole application (and the charts of this window).
   void setDark(bool dark);
@@ -44,6 +53,8 @@ class MainWindow final : public QMainWindow {
   QString bannerMasterText() const;
   QString connectionText() const;
   QTabWidget* tabs() const { return tabs_; }
+  DriftView* driftView() const { return driftView_; }
+  QString nodeDetailsText() const;
 
  signals:
   // The user picked another connection profile: main() gives the session a new client.
@@ -64,6 +75,7 @@ class MainWindow final : public QMainWindow {
   void refreshActions();
   void refreshKindFilter();
   void refreshNodeFilter();
+  void refreshDetails();
   void handOver();
   void toggleCandidacy();
   void onActionFinished(const ActionResult& r);
@@ -81,6 +93,10 @@ class MainWindow final : public QMainWindow {
   TrafficCharts* charts_ = nullptr;
   QSplitter* vsplit_ = nullptr;
   QSplitter* hsplit_ = nullptr;
+  QSplitter* topSplit_ = nullptr;
+  QLabel* details_ = nullptr;
+  DriftView* driftView_ = nullptr;
+  AddNodeFlow::ClientFactory nodeClientFactory_;
   QComboBox* kindFilter_ = nullptr;
   QComboBox* nodeFilter_ = nullptr;
   QLabel* masterLabel_ = nullptr;

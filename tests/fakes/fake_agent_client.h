@@ -22,9 +22,15 @@ class FakeAgentClient final : public AgentClient {
     handovers << to;
     if (onHandover) onHandover(to);
   }
-  void setCandidacy(const QString& node, bool enable, bool force) override {
+  void setCandidacy(const QString& node, bool enable, bool force, const QString& reason) override {
     candidacyCalls << QStringLiteral("%1:%2%3").arg(node, enable ? QStringLiteral("enable") : QStringLiteral("disable"),
                                                      force ? QStringLiteral(":force") : QString());
+    candidacyReasons << reason;
+    if (onCandidacy) onCandidacy(node, enable, force);
+  }
+  void probeAllowlist(const QString& node) override {
+    probeCalls << node;
+    if (onProbe) onProbe(node);
   }
   ConnectionState connectionState() const override { return state_; }
   QString currentEndpoint() const override { return endpoint; }
@@ -45,9 +51,14 @@ class FakeAgentClient final : public AgentClient {
   QString endpoint = QStringLiteral("fake:7401");
   QStringList handovers;
   QStringList candidacyCalls;
+  QStringList candidacyReasons;
+  QStringList probeCalls;
   int starts = 0;
   quint64 cursor = 0;
   std::function<void(const QString&)> onHandover;
+  std::function<void(const QString&)> onProbe;
+  // Called after each setCandidacy call is recorded: (node, enable, force).
+  std::function<void(const QString&, bool, bool)> onCandidacy;
 
  private:
   ConnectionState state_ = ConnectionState::Idle;
@@ -64,6 +75,9 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
   s.protocol = 1;
   s.mode = QStringLiteral("primary-ip");
   s.lastFailoverGapMs = 412;
+  s.leaseMs = 250;
+  s.leaseRefreshMs = 100;
+  s.driftMarginMs = 50;
   for (int i = 1; i <= 3; ++i) {
     NodeInfo n;
     n.name = QStringLiteral("egress-%1").arg(i);

@@ -25,6 +25,7 @@ struct FakeCluster {
   std::vector<pb::Event> journal;  // the cursor of journal[i] is i + 1
   std::uint64_t stateVersion = 0;
   std::vector<std::uint64_t> watchSince;  // since_seq of every Watch received
+  std::vector<std::string> candidacyReasons;  // SetCandidacyRequest.reason, in order
   bool silent = false;                    // accept Watch but never send anything
 
   void appendEvent(pb::Event e) {
@@ -168,6 +169,10 @@ class FakeClusterService final : public pb::Cluster::Service {
 
   grpc::Status SetCandidacy(grpc::ServerContext*, const pb::SetCandidacyRequest* req,
                             pb::SetCandidacyResponse* resp) override {
+    {
+      std::lock_guard lock(c_->mu);
+      c_->candidacyReasons.push_back(req->reason());
+    }
     c_->mutateState([&](pb::ClusterState& s) {
       for (auto& n : *s.mutable_nodes()) {
         if (n.name() == req->node()) {
@@ -178,6 +183,21 @@ class FakeClusterService final : public pb::Cluster::Service {
     });
     if (!resp->ok()) resp->set_message("no such node: " + req->node());
     return grpc::Status::OK;
+  }
+
+  // Answers with the node's current verdict from the state (empty node: served_by).
+  grpc::Status ProbeAllowlist(grpc::ServerContext*, const pb::ProbeAllowlistRequest* req,
+                              pb::ProbeAllowlistResponse* resp) override {
+    std::lock_guard lock(c_->mu);
+    const std::string node = req->node().empty() ? c_->state.served_by() : req->node();
+    for (const auto& n : c_->state.nodes()) {
+      if (n.name() != node) continue;
+      resp->set_verdict(n.allowlist());
+      resp->set_detail(n.allowlist_detail());
+      resp->set_egress_ip(n.egress_ip());
+      return grpc::Status::OK;
+    }
+    return {grpc::StatusCode::NOT_FOUND, "no such node: " + node};
   }
 
   static std::int64_t nowMs() {

@@ -219,16 +219,57 @@ class TestGrpcAgentClient : public QObject {
     QCOMPARE(rec.actions.at(0).newMaster, QStringLiteral("egress-2"));
     QTRY_VERIFY_WITH_TIMEOUT(!rec.states.isEmpty() && rec.states.last().master == QStringLiteral("egress-2"), kWaitMs);
 
-    client.setCandidacy(QStringLiteral("egress-3"), false, false);
+    client.setCandidacy(QStringLiteral("egress-3"), false, false, {});
     QTRY_COMPARE_WITH_TIMEOUT(rec.actions.size(), 2, kWaitMs);
     QVERIFY(rec.actions.at(1).ok);
     QTRY_VERIFY_WITH_TIMEOUT(!rec.states.isEmpty() && rec.states.last().nodes.at(2).candidacy == Candidacy::Disabled,
                              kWaitMs);
 
-    client.setCandidacy(QStringLiteral("nope"), true, false);
+    client.setCandidacy(QStringLiteral("nope"), true, false, {});
     QTRY_COMPARE_WITH_TIMEOUT(rec.actions.size(), 3, kWaitMs);
     QVERIFY(!rec.actions.at(2).ok);
     QCOMPARE(rec.actions.at(2).message, QStringLiteral("no such node: nope"));
+  }
+
+  void probeReasonAndLeaseFiguresCross() {
+    FakeCluster cluster;
+    pb::ClusterState st = sampleState(egw::kProtocolVersion, now());
+    st.set_lease_ms(250);
+    st.set_lease_refresh_ms(100);
+    st.set_drift_margin_ms(50);
+    st.mutable_nodes(1)->set_allowlist(pb::ALLOWLIST_REJECTED);
+    st.mutable_nodes(1)->set_allowlist_detail("refused (TCP reset)");
+    st.mutable_nodes(1)->set_egress_ip("172.16.0.8");
+    cluster.setState(st);
+    FakeClusterServer server(&cluster, 0);
+    GrpcAgentClient client(fastOptions({QString::fromStdString(server.endpoint())}));
+    Recorder rec(&client);
+    ClusterSnapshot snap;
+    connect(&client, &AgentClient::snapshotReceived, this, [&](const ClusterSnapshot& s) { snap = s; });
+    client.start();
+    QTRY_COMPARE_WITH_TIMEOUT(rec.lastState, ConnectionState::Streaming, kWaitMs);
+    QCOMPARE(snap.leaseMs, 250);
+    QCOMPARE(snap.leaseRefreshMs, 100);
+    QCOMPARE(snap.driftMarginMs, 50);
+
+    const QString node = QString::fromStdString(st.nodes(1).name());
+    client.probeAllowlist(node);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.actions.size(), 1, kWaitMs);
+    QCOMPARE(rec.actions.at(0).action, Action::ProbeAllowlist);
+    QVERIFY(rec.actions.at(0).ok);
+    QCOMPARE(rec.actions.at(0).target, node);
+    QCOMPARE(rec.actions.at(0).verdict, AllowlistVerdict::Rejected);
+    QCOMPARE(rec.actions.at(0).message, QStringLiteral("refused (TCP reset)"));
+    QCOMPARE(rec.actions.at(0).egressIp, QStringLiteral("172.16.0.8"));
+    client.probeAllowlist(QStringLiteral("nope"));
+    QTRY_COMPARE_WITH_TIMEOUT(rec.actions.size(), 2, kWaitMs);
+    QVERIFY(!rec.actions.at(1).ok);  // the call failed
+    QVERIFY2(rec.actions.at(1).message.startsWith(QStringLiteral("NOT_FOUND")), qPrintable(rec.actions.at(1).message));
+
+    client.setCandidacy(node, true, true, QStringLiteral("NET-9: confirmed"));
+    QTRY_COMPARE_WITH_TIMEOUT(rec.actions.size(), 3, kWaitMs);
+    std::lock_guard lock(cluster.mu);
+    QCOMPARE(cluster.candidacyReasons, std::vector<std::string>{"NET-9: confirmed"});
   }
 
   void stopEndsTheStream() {

@@ -1,5 +1,6 @@
 // MainWindow with a fake client: the actions confirm, call the client, and the banner follows
-// the new master; placeholders for issue 7; problems are shown in the window; both palettes.
+// the new master; the add-node wizard, the drift tab and the node details; problems are shown in the window; both palettes.
+#include <QtCore/QFile>
 #include <QtCore/QSettings>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTimer>
@@ -14,6 +15,8 @@
 #include <QtTest/QTest>
 
 #include "fakes/fake_agent_client.h"
+#include "ui/add_node_wizard.h"
+#include "ui/drift_view.h"
 #include "ui/main_window.h"
 
 using namespace egw::console;
@@ -96,7 +99,7 @@ class TestMainWindow : public QObject {
   void handoverConfirmsCallsTheClientAndTheBannerFollows() {
     QCOMPARE(window_->bannerMasterText(), QStringLiteral("Master: egress-1"));
     client_->onHandover = [this](const QString& to) {
-      client_->finish(ActionResult{Action::Handover, to, true, QStringLiteral("handed over"), to});
+      client_->finish(ActionResult{Action::Handover, to, true, QStringLiteral("handed over"), to, {}, {}});
       client_->sendState(sampleCluster(to, 4));
     };
     selectNode(QStringLiteral("egress-2"));
@@ -165,10 +168,96 @@ class TestMainWindow : public QObject {
     QCOMPARE(selected(), QStringLiteral("egress-3"));
   }
 
-  void placeholdersForTheAllowlistIssue() {
+  void addNodeOpensTheWizard() {
+    QVERIFY(!window_->addNodeAction()->isEnabled());  // no way to reach a node's agent yet
+    QStringList madeFor;
+    window_->setNodeClientFactory([&madeFor](const QString& ep) {
+      madeFor << ep;
+      return std::make_unique<FakeAgentClient>();
+    });
+    QVERIFY(window_->addNodeAction()->isEnabled());
+    window_->addNodeAction()->trigger();
+    auto* wizard = window_->findChild<AddNodeWizard*>();
+    QVERIFY(wizard != nullptr);
+    QVERIFY(wizard->isVisible());
+    QCOMPARE(wizard->currentId(), int(AddNodeWizard::ChoosePage));
+    wizard->reject();
+    client_->setConnection(ConnectionState::Backoff, QStringLiteral("x"));
+    QVERIFY(!window_->addNodeAction()->isEnabled());  // not while disconnected
+  }
+
+  void nodeDetailsShowLeaseAndVerdict() {
+    QVERIFY(window_->nodeDetailsText().contains(QStringLiteral("Select a node")));
+    ClusterSnapshot s = sampleCluster();
+    s.nodes[1].allowlist = AllowlistVerdict::Rejected;
+    s.nodes[1].allowlistDetail = QStringLiteral("refused the connection from 172.16.0.8 (TCP reset)");
+    client_->sendState(s);
+    session_->flush();
+    selectNode(QStringLiteral("egress-2"));
+    const QString text = window_->nodeDetailsText();
+    QVERIFY2(text.contains(QStringLiteral("Lease</b>&nbsp;&nbsp;</td><td>250 ms (as egress-1 computes it)")), qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral("Lease refresh</b>&nbsp;&nbsp;</td><td>every 100 ms")));
+    QVERIFY(text.contains(QStringLiteral("Drift margin</b>&nbsp;&nbsp;</td><td>50 ms")));
+    QVERIFY(text.contains(QStringLiteral("rejected: refused the connection from 172.16.0.8 (TCP reset)")));
+    selectNode(QStringLiteral("egress-3"));
+    QVERIFY(window_->nodeDetailsText().contains(QStringLiteral("172.16.0.9 on eth1")));
+  }
+
+  void driftTabImportsSkipsBadRowsAndExports() {
     QCOMPARE(window_->tabs()->tabText(1), QStringLiteral("Allowlist drift"));
-    QVERIFY(!window_->addNodeAction()->isEnabled());
-    QCOMPARE(window_->addNodeAction()->toolTip(), QStringLiteral("coming"));
+    DriftView* drift = window_->driftView();
+    QCOMPARE(window_->tabs()->widget(1), drift);
+    QVERIFY(drift->summaryText().contains(QStringLiteral("No allowlist imported")));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("allow.csv"));
+    {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("ip,comment\n172.16.0.7,egress-1\n172.16.0.300,typo\n172.16.0.8,egress-2\n203.0.113.9,old\n");
+    }
+    // Cancel: nothing imported; the message names the line.
+    {
+      ModalAnswerer cancel(QMessageBox::Cancel);
+      QVERIFY(!drift->importFile(path));
+      QCOMPARE(cancel.texts.size(), 1);
+    }
+    QVERIFY(!drift->model()->hasAllowlist());
+    // Skip bad rows: the good ones are imported.
+    {
+      QTimer t;
+      QString informative;
+      connect(&t, &QTimer::timeout, this, [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+          informative = box->informativeText();
+          box->findChild<QPushButton*>(QStringLiteral("skipBadRows"))->click();
+        }
+      });
+      t.start(10);
+      QVERIFY(drift->importFile(path));
+      QVERIFY2(informative.contains(QStringLiteral("line 3: '172.16.0.300'")), qPrintable(informative));
+    }
+    QCOMPARE(drift->model()->rowCount(), 4);  // .7 ok, .8 ok, .9 missing, 203.0.113.9 stale
+    QVERIFY2(drift->summaryText().contains(QStringLiteral("1 missing")), qPrintable(drift->summaryText()));
+    QVERIFY(drift->summaryText().contains(QStringLiteral("1 stale")));
+    // The table colours states: missing red, ok green.
+    QAbstractItemModel* view = drift->table()->model();
+    for (int r = 0; r < view->rowCount(); ++r) {
+      const QString state = view->index(r, DriftModel::State).data().toString();
+      const QColor c = view->index(r, DriftModel::State).data(Qt::ForegroundRole).value<QColor>();
+      if (state == QStringLiteral("missing")) QVERIFY(c.red() > c.green());
+      if (state == QStringLiteral("ok")) QVERIFY(c.green() > c.red());
+    }
+    // Export in each format.
+    for (const char* name : {"out.csv", "out.txt", "out.json"}) {
+      const QString out = dir.filePath(QLatin1String(name));
+      QVERIFY(drift->exportTo(out));
+      QFile f(out);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      const QByteArray data = f.readAll();
+      QVERIFY2(data.contains("172.16.0.9"), name);
+      if (QByteArray(name).endsWith("csv")) QVERIFY(data.startsWith("ip,node,role,state,first_seen\r\n"));
+      if (QByteArray(name).endsWith("json")) QVERIFY(data.trimmed().startsWith('['));
+    }
   }
 
   void connectionProblemsAreShownInTheWindow() {
