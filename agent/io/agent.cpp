@@ -26,6 +26,9 @@ using election::Time;
 
 namespace {
 
+// Probe timeouts in a row, while other candidates reach the target, that count as a silent refusal.
+constexpr int kSilentDropProbes = 2;
+
 std::int64_t wallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -137,7 +140,7 @@ Status Agent::start() {
   } else {
     persisted_ = loaded->state;
   }
-  if (persisted_.candidacy == CandidacyState::None && cfg_.node.candidate) persisted_.candidacy = CandidacyState::Enabled;
+  if (persisted_.candidacy == CandidacyState::None && cfg_.node.candidate) persisted_.candidacy = initialCandidacy();
   if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
 
   // The event journal is written through the page cache, not fdatasync'd per record: an fsync
@@ -240,12 +243,16 @@ Status Agent::start() {
   return {};
 }
 
-void Agent::post(std::function<void()> task) {
+void Agent::post(std::function<void()> task) { (void)tryPost(std::move(task)); }
+
+bool Agent::tryPost(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
+    if (drained_) return false;  // the loop has ended: nobody would run it
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
+  return true;
 }
 
 void Agent::loop() {
@@ -270,6 +277,7 @@ void Agent::loop() {
   {
     std::lock_guard lock(mu_);
     rest.swap(tasks_);
+    drained_ = true;
   }
   for (auto& t : rest) t();
 }
@@ -290,9 +298,30 @@ bool Agent::eligible() const {
   return cfg_.node.candidate && persisted_.candidacy == CandidacyState::Enabled && verdict_.healthy;
 }
 
+CandidacyState Agent::initialCandidacy() const {
+  // The voters' own candidacy comes with the cluster's first config. A node that joins later
+  // (a candidate that is not a voter) carries no traffic until an operator has checked that the
+  // external service accepts its IP and enabled it (docs/allowlist.md).
+  return cfg_.isVoter() ? CandidacyState::Enabled : CandidacyState::Pending;
+}
+
+bool Agent::verifiedAlternative(Time t) const {
+  const Time fresh = 3 * cfg_.election.electionTimeout.count() + 2 * reportInterval();
+  for (const auto& [name, m] : members_) {
+    const auto& s = m.status;
+    if (name == cfg_.node.name || s.address().empty() || t - m.lastSeen > fresh) continue;
+    if (s.candidacy() == pb::CANDIDACY_ENABLED && s.healthy() && s.allowlist() == pb::ALLOWLIST_OK) return true;
+  }
+  return false;
+}
+
 void Agent::updateEligibility(Time t) {
   if (datapath_) health_ = datapath_->health();
-  health_.allowlistRejected = probe_.verdict == AllowlistVerdict::Rejected;
+  // A rejected candidate does not stand. A rejected master hands over only when a verified
+  // candidate can take the traffic: stepping down with nobody to take over turns "the service
+  // refuses us" into "nothing leaves at all", and hides which node the service refuses.
+  health_.allowlistRejected = probe_.verdict == AllowlistVerdict::Rejected &&
+                              (election_->role() != Role::Master || verifiedAlternative(t));
   auto v = evaluateHealth(health_, cfg_.node.egress.interface);
   if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
     std::string why;
@@ -317,7 +346,7 @@ void Agent::onTick(Time t) {
   const Time reportEvery = reportInterval();
   if (t - lastReportAt_ >= reportEvery) {
     lastReportAt_ = t;
-    if (datapath_ && ++reportCount_ % 3 == 0) updateEligibility(t);
+    if (++reportCount_ % 3 == 0) updateEligibility(t);  // datapath health; the others' verdicts
     sendStatusReport(t);
     refreshMembers(t);
     publishState();
@@ -745,8 +774,7 @@ pb::ClusterState Agent::snapshot() const {
 }
 
 void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::function<void(bool, std::string)> done) {
-  (void)force;
-  post([this, node, enable, done = std::move(done)] {
+  post([this, node, enable, force, done = std::move(done)]() mutable {
     if (node != cfg_.node.name) {
       done(false, "candidacy of " + node + " must be changed on that node's agent (" +
                       (members_.count(node) ? members_.at(node).status.api_endpoint() : std::string("unknown node")) + ")");
@@ -756,23 +784,76 @@ void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::
       done(false, node + " is not an egress node (node.candidate: false in its config)");
       return;
     }
-    auto next = enable ? CandidacyState::Enabled : CandidacyState::Disabled;
-    if (persisted_.candidacy == next) {
-      done(true, node + " candidacy already " + candidacyName(next));
+    if (!enable) {
+      applyCandidacy(CandidacyState::Disabled, std::move(done));
       return;
     }
-    auto prev = persisted_.candidacy;
-    persisted_.candidacy = next;
-    if (auto st = store_.save(persisted_); !st) {
-      persisted_.candidacy = prev;
-      done(false, "cannot persist candidacy: " + st.error());
+    if (force || probe_.verdict == AllowlistVerdict::Ok || persisted_.candidacy == CandidacyState::Enabled) {
+      if (force && probe_.verdict != AllowlistVerdict::Ok)
+        log_->warn("{}: candidacy enabled by force; allowlist probe: {}: {}", cfg_.node.name, verdictName(probe_.verdict),
+                   probe_.detail.empty() ? "never ran" : probe_.detail);
+      applyCandidacy(CandidacyState::Enabled, std::move(done));
       return;
     }
-    record("candidacy_changed", node, std::string("candidacy ") + candidacyName(next));
-    updateEligibility(now());
-    publishState();
-    done(true, node + " candidacy " + candidacyName(next));
+    auto refuse = [this](std::function<void(bool, std::string)>& d) {
+      std::string why;
+      if (!cfg_.probe.target)
+        why = "no allowlist.probe.target is configured, so nothing has verified that the external service accepts " +
+              std::string(selfStatus().egress_ip()) + "; confirm it with the service's owner and enable with force";
+      else
+        why = "the allowlist probe has not verified " + selfStatus().egress_ip() + " (" +
+              std::string(verdictName(probe_.verdict)) + (probe_.detail.empty() ? "" : ": " + probe_.detail) +
+              "); put the IP on the external service's allowlist (egressctl allowlist export) and retry, or enable with force";
+      log_->warn("{}: candidacy enable refused: {}", cfg_.node.name, why);
+      d(false, "refused to enable " + cfg_.node.name + ": " + why);
+    };
+    auto prober = prober_;
+    if (!prober) {
+      refuse(done);
+      return;
+    }
+    // The last periodic probe may predate the operator's allowlist change: probe once more now,
+    // off the loop thread (it waits up to the probe timeout), then decide on the fresh verdict.
+    std::lock_guard lock(workersMu_);
+    std::erase_if(workers_, [](Worker& w) {
+      if (!w.finished->load()) return false;
+      w.thread.join();
+      return true;
+    });
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back({finished, std::thread([this, prober, refuse, done, finished]() mutable {
+      auto res = prober->probeNow();
+      bool posted = tryPost([this, res, refuse, done]() mutable {
+        onProbe(res);  // a no-op when the prober's own callback delivered it first
+        if (probe_.verdict == AllowlistVerdict::Ok)
+          applyCandidacy(CandidacyState::Enabled, std::move(done));
+        else
+          refuse(done);
+      });
+      if (!posted) done(false, cfg_.node.name + "'s agent is stopping");
+      finished->store(true);
+    })});
   });
+}
+
+void Agent::applyCandidacy(CandidacyState next, std::function<void(bool, std::string)> done) {
+  const auto& node = cfg_.node.name;
+  if (persisted_.candidacy == next) {
+    done(true, node + " candidacy already " + candidacyName(next));
+    return;
+  }
+  auto prev = persisted_.candidacy;
+  persisted_.candidacy = next;
+  if (auto st = store_.save(persisted_); !st) {
+    persisted_.candidacy = prev;
+    done(false, "cannot persist candidacy: " + st.error());
+    return;
+  }
+  log_->info("{}: candidacy {} -> {}", node, candidacyName(prev), candidacyName(next));
+  record("candidacy_changed", node, std::string("candidacy ") + candidacyName(prev) + " -> " + candidacyName(next));
+  updateEligibility(now());
+  publishState();
+  done(true, node + " candidacy " + candidacyName(next));
 }
 
 void Agent::handover(const std::string& to, std::function<void(bool, std::string, std::string)> done) {
@@ -829,14 +910,38 @@ void Agent::startProber() {
   prober_->start();
 }
 
-void Agent::onProbe(const ProbeResult& r) {
+void Agent::onProbe(const ProbeResult& result) {
+  if (result.seq != 0 && result.seq <= probe_.seq) return;  // already seen (or older)
+  ProbeResult r = result;
+  // A firewall that silently drops sources not on its allowlist looks like a dead service to one
+  // probe. When other candidates reach the same target at the same time, the service is alive and
+  // it is this source it ignores: treat that as a refusal, so the node does not stand.
+  if (r.outcome == ProbeOutcome::Timeout && r.consecutiveTimeouts >= kSilentDropProbes) {
+    std::string reachers;
+    const Time t = now();
+    const Time fresh = 3 * cfg_.election.electionTimeout.count() + 2 * reportInterval();
+    for (const auto& [name, m] : members_)
+      if (name != cfg_.node.name && !m.status.address().empty() && t - m.lastSeen <= fresh &&
+          m.status.allowlist() == pb::ALLOWLIST_OK)
+        reachers += (reachers.empty() ? "" : ", ") + name;
+    if (!reachers.empty()) {
+      r.verdict = AllowlistVerdict::Rejected;
+      r.detail = "no answer for " + std::to_string(r.consecutiveTimeouts) + " probes in a row while " + reachers +
+                 " reach the same target: the external service silently drops this source (" + r.detail + ")";
+    }
+  }
   const bool changed = r.verdict != probe_.verdict;
   probe_ = r;
   if (changed) {
     record("allowlist_changed", cfg_.node.name,
            std::string("allowlist probe: ") + std::string(verdictName(r.verdict)) + ": " + r.detail);
-    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == Role::Master)
-      log_->warn("{}: the external service rejects our egress IP: handing over", cfg_.node.name);
+    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == Role::Master) {
+      if (verifiedAlternative(now()))
+        log_->warn("{}: the external service rejects our egress IP: handing over", cfg_.node.name);
+      else
+        log_->error("{}: the external service rejects our egress IP and no other candidate is verified: "
+                    "staying master (traffic through us is refused by the service)", cfg_.node.name);
+    }
   }
   updateEligibility(now());
   publishState();
@@ -858,7 +963,7 @@ std::string Agent::reload(const Config& next) {
       } else {
         applied.push_back(std::string("candidate ") + (next.node.candidate ? "true" : "false"));
         cfg_.node.candidate = next.node.candidate;
-        persisted_.candidacy = next.node.candidate ? CandidacyState::Enabled : CandidacyState::None;
+        persisted_.candidacy = next.node.candidate ? initialCandidacy() : CandidacyState::None;
         (void)store_.save(persisted_);
       }
     }
@@ -937,6 +1042,12 @@ void Agent::shutdown() {
   if (metrics_) metrics_->stop();
   if (peers_) peers_->drain(500);
   if (prober_) prober_->stop();
+  {
+    // Candidacy requests waiting for a fresh probe: the stopped prober answers them at once.
+    std::lock_guard lock(workersMu_);
+    for (auto& w : workers_) w.thread.join();
+    workers_.clear();
+  }
   if (datapath_) datapath_->stop(true);
   log_->info("{}: stopped", cfg_.node.name);
 }

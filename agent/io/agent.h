@@ -87,6 +87,7 @@ class Agent final : public ClusterBackend {
 
   election::Time now() const;
   void post(std::function<void()> task);
+  bool tryPost(std::function<void()> task);  // false once the loop has ended
   void loop();
   void onTick(election::Time t);
   void process();                       // drains the election's Ready
@@ -109,6 +110,9 @@ class Agent final : public ClusterBackend {
   void record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
   void publishState();
   bool eligible() const;
+  bool verifiedAlternative(election::Time t) const;  // another enabled, healthy candidate whose probe says ok
+  CandidacyState initialCandidacy() const;          // for a node with no persisted candidacy
+  void applyCandidacy(CandidacyState next, std::function<void(bool, std::string)> done);
   election::Time reportInterval() const;
   election::Time nextDeadline() const;
   std::string advertised(const Endpoint& e) const;
@@ -162,6 +166,13 @@ class Agent final : public ClusterBackend {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  bool drained_ = false;                // under mu_: the loop ran its last tasks
+  std::mutex workersMu_;
+  struct Worker {
+    std::shared_ptr<std::atomic<bool>> finished;
+    std::thread thread;
+  };
+  std::vector<Worker> workers_;         // candidacy requests waiting for a fresh probe
   std::atomic<bool> stop_{false};
   std::thread thread_;
 

@@ -52,6 +52,12 @@ std::string describe(const grpc::Status& st, std::chrono::milliseconds timeout) 
     return "permission denied: " + m + " (--tls-dir must hold a certificate of the role needed; docs/security.md)";
   if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
     return "not authenticated: " + m + " (use --tls-dir DIR with ca.pem, client.pem and client-key.pem)";
+  // The agent's message names the call, the role it needs and the certificate presented, e.g.
+  // "handover to egress-2 needs an operator certificate; this one is a viewer (CN=bob)".
+  if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED)
+    return "permission denied: " + m + " (--tls-dir must hold a certificate of the role needed; docs/security.md)";
+  if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+    return "not authenticated: " + m + " (use --tls-dir DIR with ca.pem, client.pem and client-key.pem)";
   return m.empty() ? "error " + std::to_string(st.error_code()) : m;
 }
 
@@ -412,13 +418,25 @@ allowlist file (the message names the file and line), 3 no agent reachable.
       std::cerr << "egressctl: --force only applies to 'candidacy enable'\n";
       return kUsage;
     }
+    // Candidacy is kept by the node's own agent (it runs the allowlist probe that gates it):
+    // find that agent's API endpoint in the cluster view and ask it directly.
+    auto s = client.state();
+    if (!s.ok()) return fail(s.error());
+    // A node missing from the view (or without an API endpoint) is left to the agents to judge:
+    // they name what is wrong with the request.
+    std::vector<std::string> targets = client.endpoints();
+    for (const auto& n : s->nodes())
+      if (n.name() == candNode && !n.api_endpoint().empty()) targets = {n.api_endpoint()};
+    Client nodeClient(targets, client.creds(), client.timeout());
     v1::SetCandidacyResponse resp;
-    auto st = client.call(
+    auto st = nodeClient.call(
         [&](v1::Cluster::Stub& stub, grpc::ClientContext& ctx) {
           v1::SetCandidacyRequest req;
           req.set_node(candNode);
           req.set_enable(candAction == "enable");
           req.set_force(force);
+          // Enabling probes the allowlist once more first: allow for the probe's timeout.
+          ctx.set_deadline(std::chrono::system_clock::now() + std::max(client.timeout(), std::chrono::milliseconds(10000)));
           return stub.SetCandidacy(&ctx, req, &resp);
         },
         true);

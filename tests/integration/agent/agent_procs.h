@@ -34,6 +34,7 @@ struct AgentProc {
   QString logPath;
   int priority = 100;
   QString votersYaml;  // the voters: block as written into the config
+  QString extraYaml;   // appended to the config (e.g. an allowlist probe)
   std::unique_ptr<QProcess> proc;
   std::unique_ptr<pb::Cluster::Stub> stub;
 
@@ -64,7 +65,8 @@ inline std::optional<pb::NodeStatus> nodeIn(const pb::ClusterState& s, const QSt
 
 class AgentCluster {
  public:
-  // `testConstant` in 0..3 picks x = 20 + 20·c + pid % 20: each test binary its own range.
+  // `testConstant` picks x = 20 + 20·c + pid % 20: each test binary its own range. Use 0..3 or
+  // 9..10 (4..8 would overlap the multiproc test's 100..199).
   AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 100, int electionMs = 600)
       : dir_(dir), heartbeatMs_(heartbeatMs), electionMs_(electionMs) {
     x_ = 20 + 20 * testConstant + static_cast<int>(getpid() % 20);
@@ -88,6 +90,21 @@ class AgentCluster {
   }
   ~AgentCluster() { killAll(); }
 
+  // A candidate that is not a voter (it joins the three voters), at 127.x.y.<index>.
+  AgentProc& addNonVoter(const QString& name, int index, const QString& extraYaml = {}) {
+    AgentProc n;
+    n.name = name;
+    n.host = QStringLiteral("127.%1.%2.%3").arg(x_).arg(y_).arg(index);
+    n.config = dir_.filePath(n.name + QStringLiteral(".yaml"));
+    n.stateDir = dir_.filePath(n.name + QStringLiteral("-state"));
+    n.logPath = dir_.filePath(n.name + QStringLiteral(".log"));
+    n.votersYaml = nodes_.front().votersYaml;
+    n.extraYaml = extraYaml;
+    n.stub = pb::Cluster::NewStub(grpc::CreateChannel(n.apiEndpoint().toStdString(), grpc::InsecureChannelCredentials()));
+    nodes_.push_back(std::move(n));
+    return nodes_.back();
+  }
+
   // An address of this test's /24 that no agent uses (for a stranger's endpoint).
   void setMetrics(bool on) { withMetrics_ = on; }
   QString spareHost() const { return QStringLiteral("127.%1.%2.200").arg(x_).arg(y_); }
@@ -106,14 +123,15 @@ class AgentCluster {
                "voters:\n%4\n"
                "election: { heartbeat_interval: %5ms, election_timeout: %6ms }\n"
                "state_dir: %7\n"
-               "log: { level: debug }\n")
+               "log: { level: debug }\n%9")
         .arg(n.name, n.host)
         .arg(n.priority)
         .arg(n.votersYaml)
         .arg(heartbeatMs_)
         .arg(electionMs_)
         .arg(n.stateDir)
-        .arg(withMetrics_ ? QStringLiteral(", metrics: \"%1:7402\"").arg(n.host) : QString());
+        .arg(withMetrics_ ? QStringLiteral(", metrics: \"%1:7402\"").arg(n.host) : QString())
+        .arg(n.extraYaml);
   }
 
   static bool writeFile(const QString& path, const QString& text) {

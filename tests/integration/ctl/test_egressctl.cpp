@@ -285,6 +285,11 @@ class TestEgressctl : public QObject {
   }
 
   void candidacyAndHandover() {
+    // Candidacy goes to the node's own agent: the one named in the cluster view.
+    auto st = sampleState();
+    for (auto& n : *st.mutable_nodes())
+      if (n.name() == "egress-4") n.set_api_endpoint(api_.endpoint());
+    api_.backend.setState(st);
     auto refused = ctl({QStringLiteral("--endpoint"), ep(api_), QStringLiteral("candidacy"), QStringLiteral("enable"), QStringLiteral("egress-4")});
     QCOMPARE(refused.code, 1);
     QVERIFY2(refused.err.contains(QStringLiteral("refused: egress-4: its egress IP 172.16.0.5 is not verified")), qPrintable(refused.err));
@@ -297,6 +302,18 @@ class TestEgressctl : public QObject {
     auto h = ctl({QStringLiteral("--endpoint"), ep(api_), QStringLiteral("handover"), QStringLiteral("--to"), QStringLiteral("egress-3")});
     QCOMPARE(h.code, 0);
     QVERIFY(h.out.startsWith(QStringLiteral("new master: egress-3")));
+  }
+
+  void candidacyNamesTheNodesUnreachableAgent() {
+    auto st = sampleState();
+    const auto closed = closedEndpoint();
+    for (auto& n : *st.mutable_nodes())
+      if (n.name() == "egress-4") n.set_api_endpoint(closed.toStdString());
+    api_.backend.setState(st);
+    auto r = ctl({QStringLiteral("--endpoint"), ep(api_), QStringLiteral("--timeout"), QStringLiteral("1s"),
+                  QStringLiteral("candidacy"), QStringLiteral("enable"), QStringLiteral("egress-4")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(closed), qPrintable(r.err));
   }
 };
 
