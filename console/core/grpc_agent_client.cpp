@@ -16,6 +16,7 @@
 
 #include "egressgw/v1/cluster.grpc.pb.h"
 #include "egw/result.h"
+#include "egw/tls_files.h"
 #include "egw/version.h"
 
 namespace pb = egressgw::v1;
@@ -120,7 +121,10 @@ Result<std::string> readPem(const QString& path, const char* what) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) {
     return Result<std::string>::failure(
-        QStringLiteral("TLS: cannot read %1 %2: %3").arg(QLatin1String(what), path, f.errorString()).toStdString());
+        QStringLiteral("TLS: cannot read %1 %2: %3 (a TLS directory holds ca.pem, client.pem and client-key.pem; "
+                       "scripts/make-certs.sh makes them)")
+            .arg(QLatin1String(what), path, f.errorString())
+            .toStdString());
   }
   return f.readAll().toStdString();
 }
@@ -142,13 +146,11 @@ std::shared_ptr<grpc::Channel> sharedChannel(const std::string& key,
 }  // namespace
 
 TlsOptions TlsOptions::fromDir(const QString& dir) {
-  const QDir d(dir);
+  const auto files = egw::clientTlsFiles(dir.toStdString());
   TlsOptions o;
-  o.caPath = d.filePath(QStringLiteral("ca.pem"));
-  if (QFileInfo::exists(d.filePath(QStringLiteral("client.pem")))) {
-    o.certPath = d.filePath(QStringLiteral("client.pem"));
-    o.keyPath = d.filePath(QStringLiteral("client-key.pem"));
-  }
+  o.caPath = QString::fromStdString(files.ca);
+  o.certPath = QString::fromStdString(files.cert);
+  o.keyPath = QString::fromStdString(files.key);
   return o;
 }
 

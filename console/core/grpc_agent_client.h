@@ -15,13 +15,15 @@
 namespace egw::console {
 
 // TLS: with caPath set the channel uses grpc::SslCredentials (mutual TLS when cert and key are
-// set too); otherwise insecure credentials.
+// set too; the agents require it, and the certificate's role decides what the console may do:
+// docs/security.md); otherwise insecure credentials.
 struct TlsOptions {
   QString caPath;
   QString certPath;
   QString keyPath;
   bool enabled() const { return !caPath.isEmpty(); }
-  // DIR/ca.pem, DIR/client.pem, DIR/client-key.pem (cert and key only when present).
+  // DIR/ca.pem, DIR/client.pem, DIR/client-key.pem: the layout egressctl --tls-dir and
+  // scripts/make-certs.sh use (egw/tls_files.h). A missing file is reported, by name, on connect.
   static TlsOptions fromDir(const QString& dir);
 };
 
