@@ -11,6 +11,7 @@
 # Usage: testbed.sh up [--build DIR] [--tuned] [--mode primary-ip|virtual-ip] [--no-agents] [--traffic]
 #                      [--local-pod] [--capture] [--arp-probe]
 #        testbed.sh down | start NODE | kill NODE [SIGNAL] | exec NODE CMD... | prober | status
+#        testbed.sh add-node [--priority N] NAME CLUSTER_ADDR EGRESS_IP   (e.g. add-node egress-4 10.0.0.14 172.16.0.5)
 #   --capture: every frame entering a public bridge port -> $RUN/capture.log (traffic.py capture)
 #   --arp-probe: the service asks for the VIP (172.16.0.100) every 20 ms, so the capture shows who answers
 # Every namespace name starts with $EGW_TB_PREFIX (default "egwtb-"); `up` tears down leftovers first.
@@ -130,6 +131,9 @@ table inet partner {
   }
 }
 NFT
+  # In virtual-ip mode traffic leaves with the VIP, which the operator puts on the list too
+  # (egressctl allowlist export lists it).
+  if [[ $MODE == virtual-ip ]]; then nsx ext nft add element inet partner allowlist '{ 172.16.0.100 }'; fi
 
   local i=1
   for ip in 172.16.0.7 172.16.0.8 172.16.0.9; do
@@ -228,8 +232,40 @@ start_arp_probe() {
   echo $! > "$RUN/arp-probe.pid"
 }
 
+# A fifth egress node joining later, as in the seed's last picture: same wiring as the first
+# three, a candidate but not a voter, so its agent starts with candidacy `pending`. Its public
+# IP is NOT on the service's allowlist: the operator exports it and the service's owner adds it.
+add_node() {  # add_node NAME CLUSTER_ADDR EGRESS_IP
+  local n=$1 addr=$2 eip=$3 i=${1##*-}
+  [[ -f $RUN/build-dir ]] && BUILD=$(cat "$RUN/build-dir")
+  PRIO[$n]=${NODE_PRIO:-100}
+  ip netns add "$(ns "$n")"
+  sysctls "$n"
+  veth "$n" clu0 net "e$i-clu"
+  veth "$n" pub0 net "e$i-pub"
+  nsx net ip link set "e$i-clu" master br-cluster up
+  nsx net ip link set "e$i-pub" master br-public up
+  nsx "$n" ip addr add "$addr/24" dev clu0
+  nsx "$n" ip addr add "$eip/24" dev pub0
+  nsx "$n" ip link set clu0 up
+  nsx "$n" ip link set pub0 up
+  nsx "$n" ip route add 10.244.1.0/24 via 10.0.0.21
+  nsx "$n" ip route add 198.51.100.0/24 via 172.16.0.1 dev pub0
+  if ip netns list | grep -q "^$(ns lpod)\b"; then nsx "$n" ip route add 10.244.11.0/24 via 10.0.0.11; fi
+  write_config "$n" "$addr" "$eip"
+  start_agent "$n"
+  log "added $n ($addr, egress $eip): a non-voting candidate, pending until enabled"
+}
+
+# egressctl's client settings for this testbed, for scripts and tests:
+#   egressctl $(testbed.sh ctl-args) --endpoint 10.0.0.11:7401 status
+ctl_args() {
+  if [[ -f $RUN/tls/operator/ca.pem ]]; then echo "--tls-dir $RUN/tls/operator"; fi
+}
+
 status() {
-  for n in egress-1 egress-2 egress-3 worker; do
+  for f in "$RUN"/*.yaml; do
+    local n; n=$(basename "$f" .yaml)
     local pid="-"
     [[ -f $RUN/$n.pid ]] && pid=$(cat "$RUN/$n.pid")
     echo "$n pid=$pid"
@@ -256,6 +292,7 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     --local-pod) LOCAL_POD=1; shift ;;
     --capture) CAPTURE=1; shift ;;
     --arp-probe) ARP_PROBE=1; shift ;;
+    --priority) NODE_PRIO=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -271,6 +308,8 @@ case $cmd in
   prober) start_prober ;;
   kill) sig=${2:-KILL}; kill -"$sig" "$(cat "$RUN/$1.pid")" ;;
   exec) n=$1; shift; nsx "$n" "$@" ;;
+  add-node) add_node "$@" ;;
+  ctl-args) ctl_args ;;
   status) status ;;
   *) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 2 ;;
 esac
