@@ -1,0 +1,104 @@
+// Without tls an agent listens on loopback only unless the config says `insecure: true`:
+// `egress-agent --check` and a normal start both refuse a non-loopback listener, naming the file,
+// line and key (exit 2); `insecure: true` is accepted and warned about at start; a tls section
+// whose files cannot be read stops the start with the file named.
+#include <unistd.h>
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+struct Run {
+  int code;
+  QString out, err;
+};
+Run run(const QStringList& args, int timeoutMs = 20000) {
+  QProcess p;
+  p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), args);
+  if (!p.waitForFinished(timeoutMs)) {
+    p.kill();
+    p.waitForFinished();
+    return {-1, {}, QStringLiteral("timeout")};
+  }
+  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+}  // namespace
+
+class TestAgentTlsConfig : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  QString host_;
+
+  // Line 2 is `listen:`, so errors about the listeners name line 2.
+  QString write(const QString& name, const QString& listenHost, const QString& extra) {
+    const QString path = dir_.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) return {};
+    f.write(QStringLiteral("node: { name: egress-1, address: %1, egress: { interface: lo, ip: %1 }, candidate: true }\n"
+                           "listen: { peer: \"%2:7400\", api: \"%2:7401\" }\n"
+                           "voters:\n  - { name: egress-1, address: \"%1:7400\" }\n"
+                           "state_dir: %3\n%4")
+                .arg(host_, listenHost, dir_.filePath(name + QStringLiteral("-state")), extra)
+                .toUtf8());
+    return path;
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    host_ = QStringLiteral("127.%1.%2.1").arg(250 + getpid() % 5).arg((getpid() / 5) % 250 + 1);
+  }
+
+  void nonLoopbackWithoutTlsIsRefused() {
+    const auto path = write(QStringLiteral("open.yaml"), QStringLiteral("0.0.0.0"), {});
+    for (const QStringList& extra : {QStringList{QStringLiteral("--check")}, QStringList{QStringLiteral("--no-datapath")}}) {
+      auto r = run(QStringList{QStringLiteral("--config"), path} + extra);
+      QCOMPARE(r.code, 2);
+      for (const char* key : {"listen.peer", "listen.api"})
+        QVERIFY2(r.err.contains(path + QStringLiteral(":2: ") + QLatin1String(key) +
+                                QStringLiteral(": listens on 0.0.0.0:740")),
+                 qPrintable(r.err));
+      QVERIFY2(r.err.contains(QStringLiteral("configure tls or set insecure: true")), qPrintable(r.err));
+    }
+  }
+
+  void insecureOrTlsIsAccepted() {
+    auto insecure = run({QStringLiteral("--config"), write(QStringLiteral("insecure.yaml"), QStringLiteral("0.0.0.0"),
+                                                          QStringLiteral("insecure: true\n")),
+                         QStringLiteral("--check")});
+    QVERIFY2(insecure.code == 0, qPrintable(insecure.err));
+    auto tls = run({QStringLiteral("--config"),
+                    write(QStringLiteral("tls.yaml"), QStringLiteral("0.0.0.0"),
+                          QStringLiteral("tls: { ca: ca.pem, cert: node.pem, key: node-key.pem }\n")),
+                    QStringLiteral("--check")});
+    QVERIFY2(tls.code == 0, qPrintable(tls.err));
+  }
+
+  void insecureIsWarnedAtStart() {
+    // On loopback, so the test listens nowhere else.
+    const auto path = write(QStringLiteral("warn.yaml"), host_, QStringLiteral("insecure: true\n"));
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+    QVERIFY(p.waitForStarted());
+    QString out;
+    QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
+    QVERIFY2(out.contains(QStringLiteral("insecure: true and no tls: anyone who reaches")), qPrintable(out));
+    p.terminate();
+    QVERIFY(p.waitForFinished(10000));
+  }
+
+  void unreadableTlsFilesStopTheStart() {
+    const auto path = write(QStringLiteral("missing.yaml"), host_,
+                            QStringLiteral("tls: { ca: nowhere/ca.pem, cert: nowhere/node.pem, key: nowhere/node-key.pem }\n"));
+    auto r = run({QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+    QCOMPARE(r.code, 1);
+    const QString all = r.out + r.err;
+    QVERIFY2(all.contains(QStringLiteral("tls.ca: cannot read ") + dir_.filePath(QStringLiteral("nowhere/ca.pem"))), qPrintable(all));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestAgentTlsConfig)
+#include "test_agent_tls_config.moc"
