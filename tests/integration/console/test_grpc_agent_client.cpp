@@ -14,6 +14,7 @@ using egw::testing::FakeCluster;
 using egw::testing::FakeClusterServer;
 using egw::testing::makeEvent;
 using egw::testing::sampleState;
+namespace pb = egressgw::v1;
 
 namespace {
 
