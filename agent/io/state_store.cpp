@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -60,8 +61,13 @@ Result<PersistentState> StateStore::decode(const std::string& text) {
   PersistentState s;
   std::string key, value;
   while (in >> key >> value) {
-    if (key == "term") s.hard.term = std::stoull(value);
-    else if (key == "voted_for") s.hard.votedFor = value == "-" ? "" : value;
+    if (key == "term") {
+      // Not std::stoull: it throws on garbage (the exception escaped load() and killed the agent)
+      // and wraps "-1" to 2^64-1. Found by tests/fuzz/fuzz_journal (state mode).
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s.hard.term);
+      if (ec != std::errc{} || end != value.data() + value.size())
+        return Result<PersistentState>::failure("bad term '" + value + "'");
+    } else if (key == "voted_for") s.hard.votedFor = value == "-" ? "" : value;
     else if (key == "candidacy") {
       if (value == "pending") s.candidacy = CandidacyState::Pending;
       else if (value == "enabled") s.candidacy = CandidacyState::Enabled;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,28 @@ std::string formatDuration(Millis d) {
 
 namespace {
 
+// Keys and quoted values may hold line breaks and other control characters ("a\nb" in YAML);
+// escaped, every error stays one "FILE:LINE: ..." line. Found by tests/fuzz/fuzz_config.
+std::string oneLine(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+      out += hex;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
 // Walks the YAML tree keeping the key path, collecting every error with its line.
 class Reader {
  public:
@@ -66,7 +89,7 @@ class Reader {
   void error(const YAML::Node& at, const std::string& path, const std::string& what) {
     int line = 1;
     if (at.IsDefined() && at.Mark().line >= 0) line = at.Mark().line + 1;
-    errors_.push_back(file_ + ":" + std::to_string(line) + ": " + path + ": " + what);
+    errors_.push_back(file_ + ":" + std::to_string(line) + ": " + oneLine(path) + ": " + oneLine(what));
   }
 
   // Checks that `n` is a mapping whose keys are all in `allowed` and appear once.
@@ -429,7 +452,7 @@ Result<Config> parseConfig(const std::string& text, const std::string& sourceNam
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return Result<Config>::failure(sourceName + ":" + std::to_string(e.mark.line + 1) + ": (syntax): " + e.msg);
+    return Result<Config>::failure(sourceName + ":" + std::to_string(e.mark.line + 1) + ": (syntax): " + oneLine(e.msg));
   }
   Config c;
   c.sourcePath = sourceName;
@@ -437,7 +460,7 @@ Result<Config> parseConfig(const std::string& text, const std::string& sourceNam
     readAll(r, root, c, sourceName);
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on an unexpected shape we did not guard against; never crash on input.
-    errors.push_back(sourceName + ":" + std::to_string(e.mark.line + 1) + ": (document): " + e.msg);
+    errors.push_back(sourceName + ":" + std::to_string(e.mark.line + 1) + ": (document): " + oneLine(e.msg));
   }
   if (!errors.empty()) {
     std::string all;
