@@ -74,6 +74,7 @@ class AddNodeFlow final : public QObject {
   void setFirstSeen(const QHash<QString, qint64>& firstSeenMs) { firstSeen_ = firstSeenMs; }
   // The operator's imported allowlist (drift view): the delta is what it lacks.
   void setOperatorAllowlist(std::optional<egw::Allowlist> list) { operatorList_ = std::move(list); }
+  bool hasOperatorAllowlist() const { return operatorList_.has_value(); }
   const ClusterSnapshot& cluster() const { return cluster_; }
 
   // 1. choose

@@ -253,6 +253,10 @@ class ExportPageW final : public QWizardPage {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
     path_->setText(QDir(dir.isEmpty() ? QDir::homePath() : dir)
                        .filePath(QStringLiteral("allowlist-%1.csv").arg(flow_->nodeName())));
+    delta_->setText(flow_->hasOperatorAllowlist()
+                         ? QStringLiteral("Delta: only what the imported allowlist lacks")
+                         : QStringLiteral("Delta: only the new node's IP (import the service's current list in the "
+                                          "drift view for an exact delta)"));
     status_->clear();
     refreshPreview();
   }

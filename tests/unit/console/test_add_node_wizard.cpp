@@ -3,6 +3,7 @@
 // the verify page probes until accepted, stops on Cancel (the page's and the wizard's), takes a
 // manual confirmation, and the enable page shows the agent's refusal before it succeeds.
 #include <QtCore/QDateTime>
+#include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QSettings>
 #include <QtCore/QStandardPaths>
@@ -57,6 +58,11 @@ class TestAddNodeWizard : public QObject {
     if (w == nullptr) qFatal("no widget %s", name);
     return w;
   }
+  // EGW_SCREENSHOT_DIR set: each page is saved as a PNG there, to look at by hand.
+  void shot(const QString& name) {
+    const QString dir = qEnvironmentVariable("EGW_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) wizard_->grab().save(QDir(dir).filePath(QStringLiteral("wizard-%1.png").arg(name)));
+  }
   bool nextEnabled() const { return wizard_->button(QWizard::NextButton)->isEnabled(); }
   void next() { QTest::mouseClick(wizard_->button(QWizard::NextButton), Qt::LeftButton); }
   void answerProbe(AllowlistVerdict v, const QString& detail) {
@@ -69,6 +75,7 @@ class TestAddNodeWizard : public QObject {
     auto* list = child<QListWidget>("pendingNodes");
     QCOMPARE(list->count(), 1);
     QVERIFY(list->item(0)->text().startsWith(QStringLiteral("egress-4")));
+    shot(QStringLiteral("1-choose"));
     QVERIFY(nextEnabled());
     next();
     QCOMPARE(wizard_->currentId(), int(AddNodeWizard::PreflightPage));
@@ -81,6 +88,7 @@ class TestAddNodeWizard : public QObject {
     auto* table = child<QTableWidget>("preflightChecks");
     QCOMPARE(table->rowCount(), 8);
     QCOMPARE(table->item(0, 1)->text(), QStringLiteral("ok"));
+    shot(QStringLiteral("2-preflight"));
     QVERIFY(nextEnabled());
     next();
     QCOMPARE(wizard_->currentId(), int(AddNodeWizard::ExportPage));
@@ -133,6 +141,7 @@ class TestAddNodeWizard : public QObject {
     QVERIFY(csv.open(QIODevice::ReadOnly));
     QCOMPARE(csv.readAll(), QByteArray("ip,node,role,state,first_seen\r\n172.16.0.5,egress-4,standby,pending,\r\n"));
     QVERIFY(child<QPlainTextEdit>("exportPreview")->toPlainText().contains(QStringLiteral("172.16.0.5,egress-4")));
+    shot(QStringLiteral("3-export"));
     next();
 
     // Verify: probing starts at once; the page's Stop really stops it.
@@ -156,6 +165,7 @@ class TestAddNodeWizard : public QObject {
     QVERIFY(!nextEnabled());
     QTest::keyClicks(child<QLineEdit>("manualReason"), QStringLiteral("NET-7: partner added it"));
     QTest::mouseClick(child<QPushButton>("manualConfirm"), Qt::LeftButton);
+    shot(QStringLiteral("4-verify"));
     QVERIFY(nextEnabled());
     QFile audit(dir_.filePath(QStringLiteral("audit.log")));
     QVERIFY(audit.open(QIODevice::ReadOnly));
@@ -171,6 +181,7 @@ class TestAddNodeWizard : public QObject {
     nodeClient_->finish(ActionResult{Action::SetCandidacy, QStringLiteral("egress-4"), false,
                                      QStringLiteral("cannot persist candidacy: No space left on device"), {}, {}, {}});
     QVERIFY(child<QLabel>("enableResult")->text().contains(QStringLiteral("No space left on device")));
+    shot(QStringLiteral("5-enable-refused"));
     QVERIFY(!nextEnabled());
     QTest::mouseClick(child<QPushButton>("enableCandidacy"), Qt::LeftButton);
     nodeClient_->finish(ActionResult{Action::SetCandidacy, QStringLiteral("egress-4"), true,
@@ -179,6 +190,7 @@ class TestAddNodeWizard : public QObject {
     next();
     QCOMPARE(wizard_->currentId(), int(AddNodeWizard::SummaryPage));
     const QString summary = child<QPlainTextEdit>("summaryText")->toPlainText();
+    shot(QStringLiteral("6-summary"));
     QVERIFY2(summary.contains(QStringLiteral("confirmed manually")), qPrintable(summary));
     QVERIFY(summary.contains(QStringLiteral("delta saved to ") + csvPath));
     QVERIFY(summary.contains(QStringLiteral("Candidacy: enabled (forced after the manual confirmation)")));
