@@ -39,10 +39,10 @@ file(WRITE ${EGW_PKG_STAGE}/agent.yaml
   "# voters, policies), check it with `egress-agent --config /etc/egress-gateway/agent.yaml --check`,\n"
   "# then `systemctl enable --now egress-agent`. Every key: man egress-agent.\n${egw_config}")
 
-# egress-agent
+# egress-agent (absolute destinations: /etc, /var and /lib are not under the /usr prefix)
 install(FILES resources/systemd/egress-agent.service DESTINATION /lib/systemd/system COMPONENT agent)
-install(FILES ${EGW_PKG_STAGE}/agent.yaml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/egress-gateway COMPONENT agent)
-install(DIRECTORY DESTINATION ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/lib/egress-gateway COMPONENT agent)
+install(FILES ${EGW_PKG_STAGE}/agent.yaml DESTINATION /etc/egress-gateway COMPONENT agent)
+install(DIRECTORY DESTINATION /var/lib/egress-gateway COMPONENT agent)
 install(FILES resources/examples/agent.yaml resources/examples/observer.yaml resources/examples/virtual-ip.yaml
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/egress-agent/examples COMPONENT agent)
 # egress-console
