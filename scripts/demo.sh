@@ -43,8 +43,10 @@ trap 'exit 130' INT TERM
 
 echo "demo: bringing up the testbed (namespaces ${EGW_TB_PREFIX}*)"
 "$TB" up --build "$BUILD" --traffic "${TB_ARGS[@]}"
+# The agents run with mutual TLS; egressctl and the console use the testbed's operator certificate.
+read -r -a TLS <<<"$("$TB" ctl-args)"
 
-ctl() { ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egressctl" "${ENDPOINTS[@]}" "$@"; }
+ctl() { ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egressctl" "${TLS[@]}" "${ENDPOINTS[@]}" "$@"; }
 master_of() { ctl status -o json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["master"] or "")' 2>/dev/null || true; }
 
 echo -n "demo: waiting for a master"
@@ -61,12 +63,12 @@ ctl status
 
 if [[ $HEADLESS == 0 && -n ${DISPLAY:-} ]]; then
   echo "demo: opening egress-console (close the window to stop)"
-  ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egress-console" "${ENDPOINTS[@]}" || true
+  ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egress-console" "${TLS[@]}" "${ENDPOINTS[@]}" || true
   exit 0
 fi
 
 echo "demo: no display (or --headless): live status from the console's headless mode"
-ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egress-console" --headless "${ENDPOINTS[@]}" &
+ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egress-console" --headless "${TLS[@]}" "${ENDPOINTS[@]}" &
 CONSOLE=$!
 sleep 3
 master=$(master_of)

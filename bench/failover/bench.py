@@ -204,7 +204,10 @@ class Ours:
         ext_diag()
 
     def status(self, endpoint):
-        r = sh(["ip", "netns", "exec", ns("mgmt"), self.ctl, "--endpoint", endpoint, "--timeout",
+        # The testbed runs the agents with mutual TLS (its operator certificate, see ctl-args).
+        tls = os.path.join(RUN, "tls", "operator")
+        tls_args = ["--tls-dir", tls] if os.path.exists(os.path.join(tls, "ca.pem")) else []
+        r = sh(["ip", "netns", "exec", ns("mgmt"), self.ctl, *tls_args, "--endpoint", endpoint, "--timeout",
                 "400ms", "status", "-o", "json"], check=False, timeout=5)
         if r.returncode != 0:
             return None

@@ -40,8 +40,8 @@ std::int64_t monoNs() {
 }
 
 QJsonObject status() {
-  auto out = sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl --timeout 1s "
-                               "--endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 status -o json 2>/dev/null")
+  auto out = sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl --timeout 1s $(" EGW_SOURCE_DIR
+                               "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 status -o json 2>/dev/null")
                     .arg(kPrefix));
   return QJsonDocument::fromJson(out.toUtf8()).object();
 }
@@ -242,8 +242,8 @@ class TestFailoverE2e : public QObject {
     expectMoved(old, oldIp, t, next);
     // The old master's last status report carries its handover event to the others.
     auto events = [] {
-      return sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl "
-                               "--endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 events -o json")
+      return sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl $(" EGW_SOURCE_DIR
+                               "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 events -o json")
                     .arg(kPrefix));
     };
     QTRY_VERIFY2_WITH_TIMEOUT(events().contains(QStringLiteral("\"kind\": \"handover\"")), qPrintable(events()), 10000);

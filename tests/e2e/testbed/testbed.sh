@@ -60,9 +60,20 @@ sysctls() {
   nsx "$n" ip link set lo up
 }
 
+# Mutual TLS (docs/security.md): scripts/make-certs.sh writes $RUN/tls/NAME/{ca,node,node-key}.pem
+# for every agent (SAN: its cluster address) and $RUN/tls/{operator,viewer}/ for egressctl and the
+# console (see ctl-args). EGW_TB_TLS=0: no certificates, the agents run with `insecure: true`.
+make_certs() {  # make_certs NAME ADDR
+  [[ ${EGW_TB_TLS:-1} == 1 ]] || return 0
+  local mk="$HERE/../../../scripts/make-certs.sh"
+  { "$mk" --dir "$RUN/tls" node "$1" --ip "$2" && "$mk" --dir "$RUN/tls" operator && "$mk" --dir "$RUN/tls" viewer; } \
+    >>"$RUN/make-certs.log" 2>&1 || { log "make-certs.sh failed: $(tail -3 "$RUN/make-certs.log")"; exit 1; }
+}
+
 write_config() {  # write_config NAME ADDR [EGRESS_IP]
   local name=$1 addr=$2 eip=${3:-} hb=100ms et=300ms
   if [[ $TUNED == 1 ]]; then hb=20ms; et=60ms; fi
+  make_certs "$name" "$addr"
   local f="$RUN/$name.yaml"
   {
     echo "node:"
@@ -85,7 +96,11 @@ write_config() {  # write_config NAME ADDR [EGRESS_IP]
     echo "  - { name: partner-api, sources: [10.244.0.0/16], destinations: [198.51.100.0/24] }"
     echo "datapath: { table: egress_gateway, fwmark: 0x4000, route_table: 4000, no_master: drop }"
     echo "allowlist: { probe: { target: \"198.51.100.10:443\", interval: 2s, timeout: 1s } }"
-    echo "insecure: true"
+    if [[ ${EGW_TB_TLS:-1} == 1 ]]; then
+      echo "tls: { ca: $RUN/tls/$name/ca.pem, cert: $RUN/tls/$name/node.pem, key: $RUN/tls/$name/node-key.pem }"
+    else
+      echo "insecure: true"
+    fi
     echo "state_dir: $RUN/state-$name"
     echo "log: { level: ${EGW_TB_LOG:-info} }"
   } > "$f"
