@@ -422,8 +422,8 @@ QString AddNodeFlow::instructions() const {
                      "accept it before %2 may take over, or that traffic is dropped.")
                      .arg(ip, name);
   if (!kept.isEmpty()) {
-    text += QStringLiteral("\n\nThe addresses already on the list (%1) must stay: any egress node may be the "
-                           "active one.")
+    text += QStringLiteral("\n\nThe cluster's other egress addresses (%1) must stay on the list: any egress node "
+                           "may be the active one.")
                 .arg(kept.join(QStringLiteral(", ")));
   }
   text += QStringLiteral("\n\nSend them the CSV: the full list (every address that must be allowed, one row each "

@@ -230,13 +230,16 @@ AddNodeWizard* MainWindow::openAddNodeWizard() {
 QString MainWindow::nodeDetailsText() const { return details_->text(); }
 
 void MainWindow::refreshDetails() {
-  const QString name = selectedNode();
+  // Without a selection the panel shows the master: the node an operator asks about first.
+  const QString selected = selectedNode();
+  const QString name = selected.isEmpty() ? session_->state().master : selected;
   const DetailRows rows = nodeDetails(session_->state(), name);
   if (rows.isEmpty()) {
     details_->setText(QStringLiteral("<i>Select a node to see its details.</i>"));
     return;
   }
-  QString html = QStringLiteral("<table cellspacing=\"2\">");
+  QString html = selected.isEmpty() ? QStringLiteral("<i>The master (select a node for another):</i>") : QString();
+  html += QStringLiteral("<table cellspacing=\"2\">");
   for (const auto& [label, value] : rows) {
     html += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(label.toHtmlEscaped(), value.toHtmlEscaped());
   }

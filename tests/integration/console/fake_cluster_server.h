@@ -248,6 +248,9 @@ inline pb::ClusterState sampleState(std::uint32_t protocol, std::int64_t nowMs) 
   s.set_protocol(protocol);
   s.set_mode("primary-ip");
   s.set_last_failover_gap_ms(-1);
+  s.set_lease_ms(250);  // election timeout 300 ms - drift margin 50 ms, refreshed every heartbeat
+  s.set_lease_refresh_ms(100);
+  s.set_drift_margin_ms(50);
   for (int i = 1; i <= 4; ++i) {
     pb::NodeStatus* n = s.add_nodes();
     const bool egress = i <= 3;

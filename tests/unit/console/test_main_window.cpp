@@ -187,7 +187,9 @@ class TestMainWindow : public QObject {
   }
 
   void nodeDetailsShowLeaseAndVerdict() {
-    QVERIFY(window_->nodeDetailsText().contains(QStringLiteral("Select a node")));
+    window_->nodesView()->clearSelection();
+    QVERIFY(window_->nodeDetailsText().contains(QStringLiteral("The master")));  // nothing selected: the master
+    QVERIFY(window_->nodeDetailsText().contains(QStringLiteral("<td>egress-1</td>")));
     ClusterSnapshot s = sampleCluster();
     s.nodes[1].allowlist = AllowlistVerdict::Rejected;
     s.nodes[1].allowlistDetail = QStringLiteral("refused the connection from 172.16.0.8 (TCP reset)");
