@@ -1,6 +1,7 @@
 #include "ui/drift_view.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QFileInfo>
 #include <QtCore/QSortFilterProxyModel>
 #include <QtGui/QColor>
 #include <QtWidgets/QFileDialog>
@@ -168,10 +169,16 @@ void DriftView::chooseAndImport() {
 
 void DriftView::chooseAndExport() {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export the cluster's allowlist"),
-                                                    QStringLiteral("allowlist.csv"),
-                                                    QStringLiteral("CSV (*.csv);;Text (*.txt);;JSON (*.json)"), &filter);
+  QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export the cluster's allowlist"),
+                                              QStringLiteral("allowlist.csv"),
+                                              QStringLiteral("CSV (*.csv);;Text (*.txt);;JSON (*.json)"), &filter);
   if (path.isEmpty()) return;
+  // The format follows the suffix; a name without one gets the chosen filter's.
+  if (QFileInfo(path).suffix().isEmpty()) {
+    path += filter.startsWith(QLatin1String("JSON")) ? QStringLiteral(".json")
+            : filter.startsWith(QLatin1String("Text")) ? QStringLiteral(".txt")
+                                                        : QStringLiteral(".csv");
+  }
   if (exportTo(path)) {
     QMessageBox::information(this, QStringLiteral("Export allowlist"),
                              QStringLiteral("Wrote the cluster's egress IPs to %1.").arg(QDir::toNativeSeparators(path)));

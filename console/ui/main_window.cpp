@@ -172,6 +172,12 @@ MainWindow::MainWindow(ConsoleSession* session, ConnectionProfiles* profiles, QW
   tabs_ = new QTabWidget;
   tabs_->addTab(clusterTab, QStringLiteral("Cluster"));
   tabs_->addTab(driftView_, QStringLiteral("Allowlist drift"));
+  // The tab says how many addresses need attention, so drift is seen from the cluster tab too.
+  connect(driftView_->model(), &DriftModel::reportChanged, this, [this] {
+    const egw::DriftReport& r = driftView_->model()->report();
+    const std::size_t bad = r.rows.size() - r.count(egw::DriftState::Ok);
+    tabs_->setTabText(1, bad == 0 ? QStringLiteral("Allowlist drift") : QStringLiteral("Allowlist drift (%1)").arg(bad));
+  });
   setCentralWidget(tabs_);
 
   connLabel_ = new QLabel;

@@ -239,6 +239,11 @@ class TestMainWindow : public QObject {
       QVERIFY2(informative.contains(QStringLiteral("line 3: '172.16.0.300'")), qPrintable(informative));
     }
     QCOMPARE(drift->model()->rowCount(), 4);  // .7 ok, .8 ok, .9 missing, 203.0.113.9 stale
+    QCOMPARE(window_->tabs()->tabText(1), QStringLiteral("Allowlist drift (2)"));
+    if (const QString shots = qEnvironmentVariable("EGW_SCREENSHOT_DIR"); !shots.isEmpty()) {
+      window_->tabs()->setCurrentIndex(1);  // to look at by hand
+      window_->grab().save(shots + QStringLiteral("/drift-tab.png"));
+    }
     QVERIFY2(drift->summaryText().contains(QStringLiteral("1 missing")), qPrintable(drift->summaryText()));
     QVERIFY(drift->summaryText().contains(QStringLiteral("1 stale")));
     // The table colours states: missing red, ok green.
