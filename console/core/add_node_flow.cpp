@@ -323,6 +323,11 @@ void AddNodeFlow::startPreflight() {
   });
   connect(client_.get(), &AgentClient::connectionStateChanged, this,
           [this](ConnectionState st, const QString&, const QString& detail) {
+            // The client retries on its own: until an agent answers, keep showing why the last
+            // attempt failed instead of flipping back to "connecting".
+            const bool failed = input_.connection == ConnectionState::Backoff ||
+                                input_.connection == ConnectionState::Incompatible;
+            if (st == ConnectionState::Connecting && failed && !input_.nodeView) return;
             input_.connection = st;
             input_.connectionDetail = detail;
             reevaluate();

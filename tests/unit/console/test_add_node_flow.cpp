@@ -148,6 +148,19 @@ class TestAddNodeFlow : public QObject {
     QVERIFY(!flow_->preflightPassed());
   }
 
+  void aFailureStaysShownWhileTheClientRetries() {
+    QVERIFY(flow_->chooseAddress(QStringLiteral("10.9.9.9:7401")));
+    flow_->startPreflight();
+    client_->setConnection(ConnectionState::Incompatible, QStringLiteral("agent x speaks protocol 2, console speaks 1"));
+    QCOMPARE(checkOf(flow_->checks(), QStringLiteral("protocol")).status, St::Failed);
+    client_->setConnection(ConnectionState::Connecting, QStringLiteral("opening Watch"));  // the client's retry
+    QCOMPARE(checkOf(flow_->checks(), QStringLiteral("protocol")).status, St::Failed);
+    QVERIFY(flow_->preflightDone());
+    QVERIFY(!flow_->preflightPassed());
+    client_->sendSnapshot(nodeView());  // an agent that answers properly clears it
+    QVERIFY(flow_->preflightPassed());
+  }
+
   void unreachableAndIncompatibleAgentsFail() {
     PreflightInput in;
     in.endpoint = QStringLiteral("10.9.9.9:7401");
