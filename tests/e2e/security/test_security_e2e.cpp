@@ -347,6 +347,48 @@ class TestSecurityE2e : public QObject {
     QVERIFY(events.events_size() > 0);
   }
 
+  void watchStreamsAreCappedPerCertificate() {
+    // Eight concurrent Watch streams per client; with TLS the client is the certificate's CN,
+    // whatever the connection. A ninth of the viewer's is refused, the operator still gets one.
+    auto& e2 = node(QStringLiteral("egress-2"), 2);
+    struct Stream {
+      std::shared_ptr<grpc::Channel> channel;
+      std::unique_ptr<pb::Cluster::Stub> stub;
+      grpc::ClientContext ctx;
+      std::unique_ptr<grpc::ClientReader<pb::WatchUpdate>> reader;
+    };
+    auto open = [&](const Pem& p) {
+      auto st = std::make_unique<Stream>();
+      // A channel each: separate connections, so only the certificate ties them together.
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      st->channel = grpc::CreateCustomChannel(e2.api().toStdString(), tlsCreds(p), args);
+      st->stub = pb::Cluster::NewStub(st->channel);
+      st->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      st->reader = st->stub->Watch(&st->ctx, pb::WatchRequest{});
+      return st;
+    };
+    std::vector<std::unique_ptr<Stream>> held;
+    for (int i = 0; i < 8; ++i) {
+      held.push_back(open(client(QStringLiteral("viewer"))));
+      pb::WatchUpdate u;
+      QVERIFY2(held.back()->reader->Read(&u) && u.has_snapshot(), qPrintable(QStringLiteral("stream %1").arg(i)));
+    }
+    auto ninth = open(client(QStringLiteral("viewer")));
+    pb::WatchUpdate u;
+    QVERIFY(!ninth->reader->Read(&u));
+    auto st = ninth->reader->Finish();
+    QCOMPARE(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    QVERIFY2(QString::fromStdString(st.error_message()).contains(QStringLiteral("viewer certificate CN=viewer")), st.error_message().c_str());
+    auto other = open(client(QStringLiteral("operator")));
+    QVERIFY2(other->reader->Read(&u) && u.has_snapshot(), "the operator's stream was refused with the viewer's");
+    held.push_back(std::move(other));
+    for (auto& h : held) {
+      h->ctx.TryCancel();
+      h->reader->Finish();
+    }
+  }
+
   void peerServiceChecksTheNodeCertificate() {
     auto& e1 = node(QStringLiteral("egress-1"), 1);
     pb::Ack ack;
