@@ -74,6 +74,13 @@ bool writeSysctl(const std::string& path, int v) {
   return static_cast<bool>(out.flush());
 }
 
+// Whether this node ever holds the VIP, or must remove a leftover one: candidates and nodes with
+// an egress interface. Every node carries the same virtual_ip block (DESIGN: one set of keys), so
+// an observer's names an interface it usually does not have; it neither needs nor touches it.
+bool handlesVip(const Config& cfg) {
+  return cfg.mode == Mode::VirtualIp && cfg.virtualIp && (cfg.node.candidate || !cfg.node.egress.interface.empty());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NftDatapath>> NftDatapath::create(const Config& cfg) {
@@ -94,8 +101,8 @@ Result<std::unique_ptr<NftDatapath>> NftDatapath::create(const Config& cfg) {
                           cfg.node.egress.interface);
     }
   }
-  if (cfg.mode == Mode::VirtualIp) {
-    if (!cfg.virtualIp) return R::failure("datapath: virtual_ip is required in virtual-ip mode");
+  if (cfg.mode == Mode::VirtualIp && !cfg.virtualIp) return R::failure("datapath: virtual_ip is required in virtual-ip mode");
+  if (handlesVip(cfg)) {
     auto link = (*nl)->link(cfg.virtualIp->interface);
     if (!link.ok()) return R::failure("datapath: virtual_ip.interface: " + link.error());
   }
@@ -239,7 +246,7 @@ Status NftDatapath::applyRouting(const Resolved& r) {
 }
 
 Status NftDatapath::applyVip(const Resolved& r, bool announce) {
-  if (cfg_.mode != Mode::VirtualIp || !cfg_.virtualIp) return {};
+  if (!handlesVip(cfg_)) return {};
   const auto& vip = cfg_.virtualIp->address;
   auto link = nl_->link(cfg_.virtualIp->interface);
   if (!link.ok()) return Status::failure(link.error());
@@ -322,7 +329,7 @@ Result<std::vector<std::string>> NftDatapath::reconcile() {
   if (!*rule || !routeOk) {
     if (auto s = applyRouting(*applied_); !s.ok()) return R::failure("reconcile: " + s.error());
   }
-  if (cfg_.mode == Mode::VirtualIp && cfg_.virtualIp) {
+  if (handlesVip(cfg_)) {
     auto link = nl_->link(cfg_.virtualIp->interface);
     if (link.ok()) {
       auto has = nl_->hasIpv4(link->index, cfg_.virtualIp->address.address());
@@ -363,7 +370,7 @@ std::vector<std::string> NftDatapath::hostProblems() {
   // reverse path is our policy route. Loose (2) or off (0) is fine.
   std::vector<std::string> ifaces;
   if (!cfg_.node.egress.interface.empty()) ifaces.push_back(cfg_.node.egress.interface);
-  if (cfg_.virtualIp && cfg_.virtualIp->interface != cfg_.node.egress.interface) ifaces.push_back(cfg_.virtualIp->interface);
+  if (handlesVip(cfg_) && cfg_.virtualIp->interface != cfg_.node.egress.interface) ifaces.push_back(cfg_.virtualIp->interface);
   auto all = readSysctl(base + "conf/all/rp_filter").value_or(0);
   if (all == 1) {
     if (!(fix && writeSysctl(base + "conf/all/rp_filter", 2)))
@@ -404,7 +411,7 @@ DatapathError NftDatapath::removeAll() {
   note(runScript(renderRemoveAll(cfg_)));
   if (auto s = nl_->deleteRule(ourRule()); !s.ok()) note(fail(DatapathErrorKind::Kernel, s.error()));
   if (auto s = nl_->deleteDefaultRoute(cfg_.datapath.routeTable); !s.ok()) note(fail(DatapathErrorKind::Kernel, s.error()));
-  if (cfg_.mode == Mode::VirtualIp && cfg_.virtualIp) {
+  if (handlesVip(cfg_)) {
     if (auto link = nl_->link(cfg_.virtualIp->interface); link.ok())
       if (auto s = nl_->deleteAddress(link->index, cfg_.virtualIp->address); !s.ok()) note(fail(DatapathErrorKind::Kernel, s.error()));
   }
