@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The test suite under sanitizers (README.md "Development").
+#
+#   scripts/run-sanitizers.sh asan [BUILD]   ASan+UBSan (gcc, Debug), default BUILD build/asan:
+#       builds everything, runs the unit and integration tests, then (as root) the e2e tests.
+#   scripts/run-sanitizers.sh tsan [BUILD]   ThreadSanitizer, default BUILD build/tsan: builds only
+#       the agent driver and console client tests and what they start, and runs them.
+#
+# Every error is fatal (halt_on_error), leaks are reported (detect_leaks), and reports of every
+# process, including the agents the tests start, go to BUILD/sanitizer-logs/<kind>.<pid>: a test
+# cannot swallow a child's report, since the run fails when any report file exists.
+# Known reports from uninstrumented third-party code are suppressed in tests/sanitizers/*.supp,
+# each entry with its reason; nothing is disabled wholesale.
+#   SAN_TESTS=REGEX        run only matching tests (ctest -R)
+#   SAN_TARGETS="t1 t2"    build only these targets (with SAN_TESTS, to check a few tests quickly)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$PWD
+KIND=${1:?usage: run-sanitizers.sh asan|tsan [BUILD]}
+BUILD=${2:-build/$KIND}
+JOBS=${BUILD_JOBS:-2}
+LOGS=$BUILD/sanitizer-logs
+
+case $KIND in
+  asan)
+    flags=(-DEGW_SANITIZE=ON)
+    ;;
+  tsan)
+    flags=(-DEGW_TSAN=ON -DEGW_BUILD_BENCH=OFF)
+    # The agent driver (agent processes, election, Cluster API, metrics) and the console client.
+    TSAN_TARGETS=(egress-agent
+      test_agent_reload test_agent_bad_peer_input test_agent_voter_restart test_agent_port_in_use
+      test_election_multiproc test_cluster_service test_metrics
+      test_grpc_agent_client test_client_vs_agent_api)
+    ;;
+  *)
+    echo "unknown kind '$KIND' (asan or tsan)" >&2
+    exit 2
+    ;;
+esac
+
+if [[ ! -f "$BUILD/build.ninja" ]]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEGW_BUILD_BENCH=OFF "${flags[@]}"
+fi
+echo "== build ($KIND, $BUILD)"
+if [[ -n ${SAN_TARGETS:-} ]]; then
+  # shellcheck disable=SC2086  # a list of target names
+  nice cmake --build "$BUILD" -j "$JOBS" --target $SAN_TARGETS
+elif [[ $KIND == asan ]]; then
+  nice cmake --build "$BUILD" -j "$JOBS"
+else
+  nice cmake --build "$BUILD" -j "$JOBS" --target "${TSAN_TARGETS[@]}"
+fi
+
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+LOGS=$(cd "$LOGS" && pwd)
+SUPP=$SRC/tests/sanitizers
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:log_path=$LOGS/asan:log_exe_name=1"
+export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOGS/ubsan:log_exe_name=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp:print_suppressions=0:log_path=$LOGS/tsan:log_exe_name=1"
+
+rc=0
+cd "$BUILD"
+filter=()
+[[ -n ${SAN_TESTS:-} ]] && filter=(-R "$SAN_TESTS")
+if [[ $KIND == asan ]]; then
+  echo "== unit + integration tests (ASan+UBSan)"
+  ctest -LE e2e "${filter[@]}" --output-on-failure -j "$(nproc)" --timeout 900 || rc=1
+  if ctest -N -L e2e "${filter[@]}" | grep -q "Total Tests: [1-9]"; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "e2e tests need root (ip netns, nftables); run as root" >&2
+      rc=1
+    else
+      echo "== e2e tests (ASan+UBSan, network namespaces)"
+      ctest -L e2e "${filter[@]}" --output-on-failure --timeout 1200 || rc=1
+    fi
+  fi
+else
+  echo "== agent driver and console client tests (TSan)"
+  regex=$(IFS='|'; echo "^(${TSAN_TARGETS[*]:1})\$")
+  [[ -n ${SAN_TESTS:-} ]] && regex=$SAN_TESTS
+  ctest -R "$regex" --output-on-failure -j "$(nproc)" --timeout 900 || rc=1
+fi
+
+reports=$(find "$LOGS" -type f | sort)
+if [[ -n $reports ]]; then
+  echo "== sanitizer reports ($KIND):" >&2
+  for f in $reports; do
+    echo "--- $f" >&2
+    head -80 "$f" >&2
+  done
+  rc=1
+fi
+[[ $rc -eq 0 ]] && echo "== $KIND: clean"
+exit $rc
