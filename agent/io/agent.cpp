@@ -773,8 +773,9 @@ pb::ClusterState Agent::snapshot() const {
   return snapshot_;
 }
 
-void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::function<void(bool, std::string)> done) {
-  post([this, node, enable, force, done = std::move(done)]() mutable {
+void Agent::setCandidacy(const std::string& node, bool enable, bool force, const std::string& reason,
+                         std::function<void(bool, std::string)> done) {
+  post([this, node, enable, force, reason, done = std::move(done)]() mutable {
     if (node != cfg_.node.name) {
       done(false, "candidacy of " + node + " must be changed on that node's agent (" +
                       (members_.count(node) ? members_.at(node).status.api_endpoint() : std::string("unknown node")) + ")");
@@ -785,14 +786,14 @@ void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::
       return;
     }
     if (!enable) {
-      applyCandidacy(CandidacyState::Disabled, std::move(done));
+      applyCandidacy(CandidacyState::Disabled, reason, std::move(done));
       return;
     }
     if (force || probe_.verdict == AllowlistVerdict::Ok || persisted_.candidacy == CandidacyState::Enabled) {
       if (force && probe_.verdict != AllowlistVerdict::Ok)
         log_->warn("{}: candidacy enabled by force; allowlist probe: {}: {}", cfg_.node.name, verdictName(probe_.verdict),
                    probe_.detail.empty() ? "never ran" : probe_.detail);
-      applyCandidacy(CandidacyState::Enabled, std::move(done));
+      applyCandidacy(CandidacyState::Enabled, reason, std::move(done));
       return;
     }
     auto refuse = [this](std::function<void(bool, std::string)>& d) {
@@ -821,12 +822,12 @@ void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::
       return true;
     });
     auto finished = std::make_shared<std::atomic<bool>>(false);
-    workers_.push_back({finished, std::thread([this, prober, refuse, done, finished]() mutable {
+    workers_.push_back({finished, std::thread([this, prober, refuse, reason, done, finished]() mutable {
       auto res = prober->probeNow();
-      bool posted = tryPost([this, res, refuse, done]() mutable {
+      bool posted = tryPost([this, res, refuse, reason, done]() mutable {
         onProbe(res);  // a no-op when the prober's own callback delivered it first
         if (probe_.verdict == AllowlistVerdict::Ok)
-          applyCandidacy(CandidacyState::Enabled, std::move(done));
+          applyCandidacy(CandidacyState::Enabled, reason, std::move(done));
         else
           refuse(done);
       });
@@ -836,7 +837,7 @@ void Agent::setCandidacy(const std::string& node, bool enable, bool force, std::
   });
 }
 
-void Agent::applyCandidacy(CandidacyState next, std::function<void(bool, std::string)> done) {
+void Agent::applyCandidacy(CandidacyState next, const std::string& reason, std::function<void(bool, std::string)> done) {
   const auto& node = cfg_.node.name;
   if (persisted_.candidacy == next) {
     done(true, node + " candidacy already " + candidacyName(next));
@@ -849,8 +850,10 @@ void Agent::applyCandidacy(CandidacyState next, std::function<void(bool, std::st
     done(false, "cannot persist candidacy: " + st.error());
     return;
   }
-  log_->info("{}: candidacy {} -> {}", node, candidacyName(prev), candidacyName(next));
-  record("candidacy_changed", node, std::string("candidacy ") + candidacyName(prev) + " -> " + candidacyName(next));
+  const std::string change = std::string("candidacy ") + candidacyName(prev) + " -> " + candidacyName(next) +
+                             (reason.empty() ? "" : " (" + reason + ")");
+  log_->info("{}: {}", node, change);
+  record("candidacy_changed", node, change);
   updateEligibility(now());
   publishState();
   done(true, node + " candidacy " + candidacyName(next));

@@ -66,7 +66,7 @@ class Agent final : public ClusterBackend {
 
   // ClusterBackend
   egressgw::v1::ClusterState snapshot() const override;
-  void setCandidacy(const std::string& node, bool enable, bool force,
+  void setCandidacy(const std::string& node, bool enable, bool force, const std::string& reason,
                     std::function<void(bool, std::string)> done) override;
   void handover(const std::string& to, std::function<void(bool, std::string, std::string)> done) override;
   void probeAllowlist(const std::string& node, std::function<void(egressgw::v1::ProbeAllowlistResponse)> done) override;
@@ -112,7 +112,7 @@ class Agent final : public ClusterBackend {
   bool eligible() const;
   bool verifiedAlternative(election::Time t) const;  // another enabled, healthy candidate whose probe says ok
   CandidacyState initialCandidacy() const;          // for a node with no persisted candidacy
-  void applyCandidacy(CandidacyState next, std::function<void(bool, std::string)> done);
+  void applyCandidacy(CandidacyState next, const std::string& reason, std::function<void(bool, std::string)> done);
   election::Time reportInterval() const;
   election::Time nextDeadline() const;
   std::string advertised(const Endpoint& e) const;

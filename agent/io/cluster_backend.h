@@ -19,7 +19,8 @@ class ClusterBackend {
   // force only with enable). `done` must be called exactly once, from any thread, possibly
   // before the call returns; the service answers DEADLINE_EXCEEDED if it is not called within
   // ClusterService::Limits::backendTimeout, and ignores a later call.
-  virtual void setCandidacy(const std::string& node, bool enable, bool force,
+  // reason: the operator's note (e.g. a manual allowlist confirmation), journaled with the change.
+  virtual void setCandidacy(const std::string& node, bool enable, bool force, const std::string& reason,
                             std::function<void(bool ok, std::string message)> done) = 0;
   // to: empty = the best healthy candidate.
   virtual void handover(const std::string& to,

@@ -385,10 +385,13 @@ grpc::ServerUnaryReactor* ClusterService::SetCandidacy(grpc::CallbackServerConte
                                                        v1::SetCandidacyResponse* resp) {
   if (auto st = checkNodeField("node", req->node(), true); !st.ok()) return finishNow(ctx, st);
   if (req->force() && !req->enable()) return finishNow(ctx, invalid("force", "only valid with enable"));
+  if (req->reason().size() > 512) return finishNow(ctx, invalid("reason", "at most 512 bytes"));
+  for (unsigned char c : req->reason())
+    if (c < 0x20 || c == 0x7f) return finishNow(ctx, invalid("reason", "must be one line of printable text"));
   std::string what = std::string(req->enable() ? "enable" : "disable") + " candidacy of " + req->node() +
                      (req->force() ? " (forced)" : "");
   return mutating(ctx, what, [&](const std::shared_ptr<Pending>& p) {
-    backend_.setCandidacy(req->node(), req->enable(), req->force(), [p, resp](bool ok, std::string message) {
+    backend_.setCandidacy(req->node(), req->enable(), req->force(), req->reason(), [p, resp](bool ok, std::string message) {
       if (!p->claim()) return;
       resp->set_ok(ok);
       resp->set_message(std::move(message));

@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
   egressctl events --since 120 -o json              # history after cursor 120, one JSON object a line
   egressctl events --follow                         # live events; resumes after reconnects
   egressctl candidacy enable egress-4               # refused until its allowlist probe verified the IP
-  egressctl candidacy enable egress-4 --force
+  egressctl candidacy enable egress-4 --force --reason "NET-42: owner confirmed"
   egressctl handover --to egress-2                  # planned: the master hands over at once
   egressctl allowlist export --format csv --output allowlist.csv
   egressctl drift --allowlist partner-allowlist.csv # the external service's list against the cluster
@@ -314,6 +314,9 @@ allowlist file (the message names the file and line), 3 no agent reachable.
   cand->add_option("action", candAction, "enable or disable")->required()->check(CLI::IsMember({"enable", "disable"}));
   cand->add_option("node", candNode, "node name")->required();
   cand->add_flag("--force", force, "enable even though the allowlist probe has not verified the node's IP");
+  std::string candReason;
+  cand->add_option("--reason", candReason,
+                   "a note journaled with the change, e.g. the ticket in which the service's owner confirmed the IP");
 
   std::string handoverTo;
   auto* handover = app.add_subcommand("handover", "planned handover: the master steps down in favour of a candidate");
@@ -435,6 +438,7 @@ allowlist file (the message names the file and line), 3 no agent reachable.
           req.set_node(candNode);
           req.set_enable(candAction == "enable");
           req.set_force(force);
+          req.set_reason(candReason);
           // Enabling probes the allowlist once more first: allow for the probe's timeout.
           ctx.set_deadline(std::chrono::system_clock::now() + std::max(client.timeout(), std::chrono::milliseconds(10000)));
           return stub.SetCandidacy(&ctx, req, &resp);

@@ -136,12 +136,14 @@ class TestAgentCandidacy : public QObject {
     target_.close();
     QTRY_COMPARE_WITH_TIMEOUT(selfView(QStringLiteral("egress-4"))->allowlist(), pb::ALLOWLIST_REJECTED, 10000);
     auto r = ctlVia(QStringLiteral("egress-4"),
-                    {QStringLiteral("candidacy"), QStringLiteral("enable"), QStringLiteral("egress-4"), QStringLiteral("--force")});
+                    {QStringLiteral("candidacy"), QStringLiteral("enable"), QStringLiteral("egress-4"), QStringLiteral("--force"),
+                     QStringLiteral("--reason"), QStringLiteral("NET-42 confirmed by phone")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     auto me = *selfView(QStringLiteral("egress-4"));
     QCOMPARE(me.candidacy(), pb::CANDIDACY_ENABLED);
     QVERIFY(!me.healthy());  // the rejection is a health problem: it does not stand
     QVERIFY(c_->log(c_->byName(QStringLiteral("egress-4"))).contains(QStringLiteral("candidacy enabled by force")));
+    QVERIFY(c_->log(c_->byName(QStringLiteral("egress-4"))).contains(QStringLiteral("candidacy disabled -> enabled (NET-42 confirmed by phone)")));
     // The voters step aside again: nobody is left to elect, and egress-4 is not elected either.
     auto master = c_->agreedMaster();
     QCOMPARE(ctlVia(master, {QStringLiteral("handover"), QStringLiteral("--to"), QStringLiteral("egress-4")}).code, 1);

@@ -56,7 +56,7 @@ class FakeBackend : public egw::ClusterBackend {
     std::lock_guard lk(mu_);
     state_ = s;
   }
-  void setCandidacy(const std::string& node, bool enable, bool force,
+  void setCandidacy(const std::string& node, bool enable, bool force, const std::string& /*reason*/,
                     std::function<void(bool, std::string)> done) override {
     {
       std::lock_guard lk(mu_);

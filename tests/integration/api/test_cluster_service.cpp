@@ -266,6 +266,15 @@ class TestClusterService : public QObject {
       v1::SetCandidacyResponse resp;
       expect(stub->SetCandidacy(&ctx, req, &resp), "force:");
     }
+    for (const std::string& reason : {std::string(513, 'x'), std::string("two\nlines"), std::string("bell\a")}) {
+      grpc::ClientContext ctx;
+      v1::SetCandidacyRequest req;
+      req.set_node("egress-1");
+      req.set_enable(true);
+      req.set_reason(reason);
+      v1::SetCandidacyResponse resp;
+      expect(stub->SetCandidacy(&ctx, req, &resp), "reason:");
+    }
     {
       grpc::ClientContext ctx;
       v1::HandoverRequest req;

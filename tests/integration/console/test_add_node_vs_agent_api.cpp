@@ -77,7 +77,8 @@ class Backend final : public egw::ClusterBackend {
     return s;
   }
 
-  void setCandidacy(const std::string& node, bool enable, bool force, std::function<void(bool, std::string)> done) override {
+  void setCandidacy(const std::string& node, bool enable, bool force, const std::string& /*reason*/,
+                    std::function<void(bool, std::string)> done) override {
     std::lock_guard lock(mu_);
     if (node != self_) {
       done(false, "candidacy of " + node + " must be changed on that node's agent (" +

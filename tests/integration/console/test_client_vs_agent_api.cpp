@@ -25,7 +25,7 @@ class TestBackend final : public egw::ClusterBackend {
     std::lock_guard lock(mu_);
     return state_;
   }
-  void setCandidacy(const std::string&, bool, bool, std::function<void(bool, std::string)> done) override {
+  void setCandidacy(const std::string&, bool, bool, const std::string&, std::function<void(bool, std::string)> done) override {
     done(true, "ok");
   }
   void handover(const std::string& to, std::function<void(bool, std::string, std::string)> done) override {
