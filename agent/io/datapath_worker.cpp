@@ -38,6 +38,7 @@ void DatapathWorker::submit(DesiredState state) {
     // A refresh queued before a step-down must not run after it was decided.
     if (state.role != DatapathRole::Master) pendingLease_.reset();
     pending_ = std::move(state);
+    pendingAt_ = Clock::now();
   }
   cv_.notify_one();
 }
@@ -46,7 +47,7 @@ void DatapathWorker::refreshLease(Millis lease) {
   {
     std::lock_guard lk(mu_);
     if (latestRole_ != DatapathRole::Master) return;
-    pendingLease_ = lease;
+    pendingLease_ = Clock::now() + lease;
   }
   cv_.notify_one();
 }
@@ -90,17 +91,21 @@ void DatapathWorker::run() {
   auto nextTick = Clock::now() + opt_.reconcileInterval;
   for (;;) {
     std::optional<DesiredState> state;
-    std::optional<Millis> lease;
+    std::optional<Clock::time_point> lease;
+    Clock::time_point stateAt{};
     {
       std::unique_lock lk(mu_);
       cv_.wait_until(lk, nextTick, [&] { return stopping_ || pending_ || pendingLease_; });
       if (stopping_) break;
       state = std::exchange(pending_, std::nullopt);
+      stateAt = pendingAt_;
       lease = std::exchange(pendingLease_, std::nullopt);
     }
     // The lease first: it is the latency-critical one and costs a fraction of a millisecond.
     if (lease) {
-      auto e = dp_->refreshLease(*lease);
+      // What is left of the lease now (0 ends it), not what was left when it was queued.
+      const auto left = std::max(Millis{0}, std::chrono::duration_cast<Millis>(*lease - Clock::now()));
+      auto e = dp_->refreshLease(left);
       if (e.kind != DatapathErrorKind::None) {
         logger->warn("{}: lease refresh failed: {}", opt_.node, e.message);
         DatapathEvent ev;
@@ -111,7 +116,11 @@ void DatapathWorker::run() {
     }
     if (state) {
       auto t0 = Clock::now();
-      auto e = dp_->apply(*state);
+      // A master state carries its lease length as of submit(): apply only what is left of it.
+      DesiredState now = *state;
+      if (now.role == DatapathRole::Master)
+        now.lease = std::max(Millis{0}, now.lease - std::chrono::duration_cast<Millis>(t0 - stateAt));
+      auto e = dp_->apply(now);
       DatapathEvent ev;
       ev.kind = DatapathEvent::Kind::Applied;
       ev.error = e;

@@ -75,7 +75,10 @@ class DatapathWorker {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<DesiredState> pending_;
-  std::optional<Millis> pendingLease_;
+  std::chrono::steady_clock::time_point pendingAt_{};  // when pending_ was submitted
+  // Absolute: a refresh that waited in the queue (a busy worker, or the whole process stopped
+  // between submit and apply) must not extend the lease past what the election granted.
+  std::optional<std::chrono::steady_clock::time_point> pendingLease_;
   DatapathRole latestRole_ = DatapathRole::NoMaster;
   bool stopping_ = false;
   bool removeAll_ = false;

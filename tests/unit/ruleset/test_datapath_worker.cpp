@@ -126,6 +126,32 @@ class TestDatapathWorker : public QObject {
     QCOMPARE(fs.refreshes.size(), std::size_t{1});
   }
 
+  // A refresh or a master state that waited in the queue (here: behind a slow apply; in life
+  // also a process stopped between the election and the worker) applies what is left of the
+  // lease, never the full length again: a woken frozen master must not reopen its fence.
+  void queuedLeaseIsNotExtendedByTheWait() {
+    FakeState fs;
+    fs.gateOpen = false;
+    DatapathWorker w(std::make_unique<FakeDatapath>(fs), nullptr);
+    w.submit(state(DatapathRole::Follower, "10.0.0.12"));  // the worker blocks in this apply
+    QTRY_VERIFY_WITH_TIMEOUT([&] { std::lock_guard lk(fs.mu); return fs.inApply; }(), 1000);
+    auto master = state(DatapathRole::Master);
+    master.lease = Millis{50};
+    w.submit(master);
+    w.refreshLease(Millis{50});
+    QTest::qWait(120);  // both have expired while queued
+    {
+      std::lock_guard lk(fs.mu);
+      fs.gateOpen = true;
+    }
+    fs.cv.notify_all();
+    QTRY_VERIFY_WITH_TIMEOUT([&] { std::lock_guard lk(fs.mu); return fs.refreshes.size() == 1 && fs.applied.size() == 2; }(), 2000);
+    std::lock_guard lk(fs.mu);
+    QCOMPARE(fs.applied.back().role, DatapathRole::Master);
+    QCOMPARE(fs.applied.back().lease, Millis{0});
+    QCOMPARE(fs.refreshes.front(), Millis{0});
+  }
+
   void failuresRepairsAndHealthReachTheListener() {
     FakeState fs;
     Events ev;
