@@ -126,10 +126,11 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
       std::lock_guard lk(m_);
       writing_ = false;
     }
-    if (!ok) {
-      requestFinish({grpc::StatusCode::UNAVAILABLE, "stream broken"});
-      return;
-    }
+    // A broken write ends the stream. If a finish was already requested (OnCancel during the
+    // write: the usual order when a client goes away), requestFinish is a no-op and this pump
+    // is what finally calls Finish; without it the stream would never end (and server shutdown
+    // would wait for it forever).
+    if (!ok) requestFinish({grpc::StatusCode::UNAVAILABLE, "stream broken"});
     pump();
   }
   void OnCancel() override { requestFinish(grpc::Status::CANCELLED); }
