@@ -18,6 +18,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/testbed_shell.h"
+
 namespace {
 
 const QString kPrefix = QStringLiteral("egwjoin-");
@@ -26,24 +28,10 @@ const QString kNewNode = QStringLiteral("egress-4");
 const QString kNewIp = QStringLiteral("172.16.0.5");
 
 QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  QProcess p;
-  auto env = QProcessEnvironment::systemEnvironment();
-  env.insert(QStringLiteral("EGW_TB_PREFIX"), kPrefix);
-  env.insert(QStringLiteral("EGW_TB_DIR"), kRunDir);
-  p.setProcessEnvironment(env);
-  p.setProcessChannelMode(QProcess::SeparateChannels);
-  p.start(QStringLiteral("bash"), {QStringLiteral("-c"), cmd});
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  if (rc) *rc = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  return QString::fromUtf8(p.readAllStandardOutput()) + QString::fromUtf8(p.readAllStandardError());
+  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
 }
 
-QString tb(const QString& args, int* rc = nullptr) {
-  return sh(QStringLiteral(EGW_SOURCE_DIR "/tests/e2e/testbed/testbed.sh ") + args, rc);
-}
+QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
 
 // egressctl from the management namespace, asking the voters (the testbed's own client
 // settings, e.g. TLS, come from the testbed's `ctl-args`).
@@ -55,11 +43,7 @@ QString ctl(const QString& args, int* rc = nullptr) {
             rc);
 }
 
-std::int64_t monoNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using egwtest::monoNs;
 
 QJsonObject status() {
   int rc = 0;

@@ -10,6 +10,8 @@
 #include <QProcess>
 #include <QTest>
 
+#include "support/testbed_shell.h"
+
 namespace {
 
 const QString kPrefix = QStringLiteral("egwe2e-");
@@ -17,27 +19,12 @@ const QString kRunDir = QStringLiteral("/tmp/egwe2e-run");
 const QString kAllow = QStringLiteral("172.16.0.7,172.16.0.8,172.16.0.9");
 
 QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  QProcess p;
-  auto env = QProcessEnvironment::systemEnvironment();
-  env.insert(QStringLiteral("EGW_TB_PREFIX"), kPrefix);
-  env.insert(QStringLiteral("EGW_TB_DIR"), kRunDir);
-  p.setProcessEnvironment(env);
-  p.setProcessChannelMode(QProcess::MergedChannels);
-  p.start(QStringLiteral("bash"), {QStringLiteral("-c"), cmd});
-  p.waitForFinished(timeoutMs);
-  if (rc) *rc = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  return QString::fromUtf8(p.readAll());
+  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
 }
 
-QString tb(const QString& args, int* rc = nullptr) {
-  return sh(QStringLiteral(EGW_SOURCE_DIR "/tests/e2e/testbed/testbed.sh ") + args, rc);
-}
+QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
 
-std::int64_t monoNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using egwtest::monoNs;
 
 QJsonObject status() {
   auto out = sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl --timeout 1s $(" EGW_SOURCE_DIR

@@ -22,6 +22,8 @@
 #include <QProcess>
 #include <QTest>
 
+#include "support/testbed_shell.h"
+
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -38,21 +40,10 @@ const QString kVip = QStringLiteral("172.16.0.100");
 const QString kService = QStringLiteral("198.51.100.10");
 
 QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  QProcess p;
-  auto env = QProcessEnvironment::systemEnvironment();
-  env.insert(QStringLiteral("EGW_TB_PREFIX"), kPrefix);
-  env.insert(QStringLiteral("EGW_TB_DIR"), kRunDir);
-  p.setProcessEnvironment(env);
-  p.setProcessChannelMode(QProcess::MergedChannels);
-  p.start(QStringLiteral("bash"), {QStringLiteral("-c"), cmd});
-  p.waitForFinished(timeoutMs);
-  if (rc) *rc = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  return QString::fromUtf8(p.readAll());
+  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
 }
 
-QString tb(const QString& args, int* rc = nullptr) {
-  return sh(QStringLiteral(EGW_SOURCE_DIR "/tests/e2e/testbed/testbed.sh ") + args, rc);
-}
+QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
 
 // A command in one of the testbed's namespaces.
 QString in(const QString& ns, const QString& cmd, int* rc = nullptr) {
@@ -61,11 +52,7 @@ QString in(const QString& ns, const QString& cmd, int* rc = nullptr) {
 
 QJsonValue json(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object().value(QStringLiteral("nftables")); }
 
-std::int64_t monoNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using egwtest::monoNs;
 
 constexpr std::int64_t kMs = 1'000'000;
 

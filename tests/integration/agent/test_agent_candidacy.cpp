@@ -7,31 +7,13 @@
 #include <QTcpServer>
 
 #include "agent_procs.h"
+#include "support/run_process.h"
 
 using namespace egwtest;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  QString out, err;
-};
-
-Run ctl(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(EGW_BINARY_DIR "/console/egressctl"), args);
-  Run r;
-  if (!p.waitForFinished(30000)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = QStringLiteral("timed out");
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+Run ctl(const QStringList& args) { return egwtest::egressctl(args, 30000); }
 
 }  // namespace
 

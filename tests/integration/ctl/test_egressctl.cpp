@@ -9,31 +9,13 @@
 #include <QtTest>
 
 #include "integration/api/api_fixture.h"
+#include "support/run_process.h"
 
 using namespace egwtest;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  QString out, err;
-};
-
-Run ctl(const QStringList& args, int timeoutMs = 20000) {
-  QProcess p;
-  p.start(QStringLiteral(EGW_BINARY_DIR "/console/egressctl"), args);
-  Run r;
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = QStringLiteral("timed out");
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+Run ctl(const QStringList& args, int timeoutMs = 20000) { return egwtest::egressctl(args, timeoutMs); }
 
 // A loopback port nothing listens on.
 QString closedEndpoint() {
