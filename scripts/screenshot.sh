@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts egress-console under Xvfb against running agents and saves a screenshot of its window.
-#   scripts/screenshot.sh [--after MS] [--dark] ENDPOINT... OUT.png
+#   scripts/screenshot.sh [--after MS] [--dark] [--tls-dir DIR] ENDPOINT... OUT.png
 #   scripts/screenshot.sh --demo OUT.png     # against a simulated cluster (egw-fake-agent)
 # The console grabs its own window (--screenshot, QWidget::grab), so no ImageMagick is needed.
 # BUILD_DIR (default: build) is where egress-console was built.
@@ -14,12 +14,14 @@ console="$build/console/egress-console"
 after=6000
 demo=0
 dark=0
+tls=()
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --after) after="$2"; shift 2 ;;
     --demo) demo=1; shift ;;
     --dark) dark=1; shift ;;
+    --tls-dir) tls=(--tls-dir "$2"); shift 2 ;;
     -h|--help) usage ;;
     *) args+=("$1"); shift ;;
   esac
@@ -54,5 +56,5 @@ mkdir -p "$tmp/config/EgressGateway"
 [[ $dark -eq 1 ]] && printf '[ui]\ndark=true\n' >"$tmp/config/EgressGateway/egress-console.conf"
 XDG_CONFIG_HOME="$tmp/config" QT_QPA_PLATFORM=xcb \
   xvfb-run -a -s "-screen 0 1400x900x24" \
-  "$console" "${eps[@]}" --screenshot "$out" --after "$after"
+  "$console" "${eps[@]}" "${tls[@]}" --screenshot "$out" --after "$after"
 echo "$out"

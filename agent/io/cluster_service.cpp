@@ -133,7 +133,12 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
     if (!ok) requestFinish({grpc::StatusCode::UNAVAILABLE, "stream broken"});
     pump();
   }
-  void OnCancel() override { requestFinish(grpc::Status::CANCELLED); }
+  void OnCancel() override {
+    // The client is gone: its slot under the per-client cap is free now, not only once gRPC
+    // gets round to OnDone (a client polling with short streams would otherwise hit the cap).
+    svc_->releaseSlot(this);
+    requestFinish(grpc::Status::CANCELLED);
+  }
   void OnDone() override {
     svc_->unregister(this);
     delete this;
@@ -233,8 +238,14 @@ void ClusterService::workerLoop() {
 
 void ClusterService::unregister(WatchReactor* r) {
   std::lock_guard lk(mu_);
-  if (streams_.erase(r)) watchCount_.release(r->peer());
+  streams_.erase(r);
+  if (counted_.erase(r)) watchCount_.release(r->peer());
   if (streams_.empty()) streamsGone_.notify_all();
+}
+
+void ClusterService::releaseSlot(WatchReactor* r) {
+  std::lock_guard lk(mu_);
+  if (counted_.erase(r)) watchCount_.release(r->peer());
 }
 
 std::size_t ClusterService::activeWatches() const {
@@ -313,6 +324,7 @@ grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackS
   }
   auto* r = new WatchReactor(this, peer, since, std::move(initial));
   streams_.insert(r);
+  counted_.insert(r);
   r->pump();  // the snapshot
   return r;
 }

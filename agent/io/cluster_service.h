@@ -108,6 +108,7 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   void arm(const std::shared_ptr<Pending>& p);
   void workerLoop();
   void unregister(WatchReactor* r);
+  void releaseSlot(WatchReactor* r);  // the stream's Watch-cap slot, once (cancel or done)
 
   ClusterBackend& backend_;
   EventStore& events_;
@@ -118,6 +119,7 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
 
   mutable std::mutex mu_;  // streams_, watchCount_; order: mu_ before a reactor's own mutex
   std::set<WatchReactor*> streams_;
+  std::set<WatchReactor*> counted_;  // streams still holding a slot under the Watch cap
   StreamCounter watchCount_;
   std::condition_variable streamsGone_;
   bool stopping_ = false;

@@ -44,6 +44,19 @@ struct AgentProc {
   pid_t pid() const { return proc ? static_cast<pid_t>(proc->processId()) : 0; }
 };
 
+// A channel to an agent that these tests kill and restart: gRPC's default reconnect backoff
+// (1 s, growing 1.6x) would keep a client failing fast for many seconds after the agent is back
+// (every refused attempt while it starts grows the wait), which a test would read as "the
+// restarted agent does not answer".
+inline std::shared_ptr<grpc::Channel> agentChannel(const std::string& endpoint) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // no connection state shared with other channels
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+}
+
 // The first update of a Watch is the snapshot of the agent's cluster view.
 inline std::optional<pb::ClusterState> fetchState(pb::Cluster::Stub& stub) {
   grpc::ClientContext ctx;
@@ -85,7 +98,7 @@ class AgentCluster {
     for (auto& n : nodes_) {
       n.votersYaml = voters.join(QStringLiteral("\n"));
       n.stub = pb::Cluster::NewStub(
-          grpc::CreateChannel(n.apiEndpoint().toStdString(), grpc::InsecureChannelCredentials()));
+          agentChannel(n.apiEndpoint().toStdString()));
     }
   }
   ~AgentCluster() { killAll(); }
@@ -100,7 +113,7 @@ class AgentCluster {
     n.logPath = dir_.filePath(n.name + QStringLiteral(".log"));
     n.votersYaml = nodes_.front().votersYaml;
     n.extraYaml = extraYaml;
-    n.stub = pb::Cluster::NewStub(grpc::CreateChannel(n.apiEndpoint().toStdString(), grpc::InsecureChannelCredentials()));
+    n.stub = pb::Cluster::NewStub(agentChannel(n.apiEndpoint().toStdString()));
     nodes_.push_back(std::move(n));
     return nodes_.back();
   }

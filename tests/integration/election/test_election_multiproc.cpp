@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <QDeadlineTimer>
+#include <QTime>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "egressgw/v1/cluster.grpc.pb.h"
+#include "integration/agent/agent_procs.h"
 
 namespace pb = egressgw::v1;
 
@@ -33,7 +35,9 @@ std::optional<pb::ClusterState> fetch(pb::Cluster::Stub& stub) {
   std::optional<pb::ClusterState> out;
   if (reader->Read(&u) && u.has_snapshot()) out = u.snapshot();
   ctx.TryCancel();
-  reader->Finish();
+  auto st = reader->Finish();
+  if (!out && qEnvironmentVariableIsSet("EGW_DEBUG_FETCH"))
+    qWarning("fetch %s: %d %s", qPrintable(QTime::currentTime().toString(QStringLiteral("HH:mm:ss.zzz"))), st.error_code(), st.error_message().c_str());
   return out;
 }
 
@@ -111,8 +115,7 @@ class TestElectionMultiproc : public QObject {
                   .arg(n.name, n.host, voters.join(QStringLiteral("\n")), dir_.filePath(n.name + QStringLiteral("-state")))
                   .toUtf8());
       f.close();
-      n.stub = pb::Cluster::NewStub(grpc::CreateChannel((n.host + QStringLiteral(":7401")).toStdString(),
-                                                        grpc::InsecureChannelCredentials()));
+      n.stub = pb::Cluster::NewStub(egwtest::agentChannel((n.host + QStringLiteral(":7401")).toStdString()));
     }
     for (auto& n : nodes_) start(n);
   }
@@ -134,8 +137,11 @@ class TestElectionMultiproc : public QObject {
     QVERIFY(term2 > term1);
     // The killed node restarts with its persisted term and rejoins as a follower (no preempt).
     start(m);
+    // A new channel for every try: nothing of the killed process's connection (or of gRPC's
+    // reconnect backoff while the new one starts) is carried over.
     const auto followsSecond = [&] {
-      auto st = fetch(*m.stub);
+      auto stub = pb::Cluster::NewStub(egwtest::agentChannel((m.host + QStringLiteral(":7401")).toStdString()));
+      auto st = fetch(*stub);
       return st && st->master() == second.toStdString();
     };
     QDeadlineTimer deadline(15000);
