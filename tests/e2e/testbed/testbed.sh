@@ -152,20 +152,7 @@ NFT
 
   local i=1
   for ip in 172.16.0.7 172.16.0.8 172.16.0.9; do
-    local n=egress-$i
-    sysctls "$n"
-    veth "$n" clu0 net "e$i-clu"
-    veth "$n" pub0 net "e$i-pub"
-    nsx net ip link set "e$i-clu" master br-cluster up
-    nsx net ip link set "e$i-pub" master br-public up
-    nsx "$n" ip addr add "10.0.0.1$i/24" dev clu0
-    nsx "$n" ip addr add "$ip/24" dev pub0
-    nsx "$n" ip link set clu0 up
-    nsx "$n" ip link set pub0 up
-    # the way back to the pods (a cluster's pod routes)
-    nsx "$n" ip route add 10.244.1.0/24 via 10.0.0.21
-    # the node's own traffic to the service (allowlist probes from its egress IP)
-    nsx "$n" ip route add 198.51.100.0/24 via 172.16.0.1 dev pub0
+    wire_egress "egress-$i" "10.0.0.1$i" "$ip"
     i=$((i + 1))
   done
 
@@ -247,14 +234,11 @@ start_arp_probe() {
   echo $! > "$RUN/arp-probe.pid"
 }
 
-# A fifth egress node joining later, as in the seed's last picture: same wiring as the first
-# three, a candidate but not a voter, so its agent starts with candidacy `pending`. Its public
-# IP is NOT on the service's allowlist: the operator exports it and the service's owner adds it.
-add_node() {  # add_node NAME CLUSTER_ADDR EGRESS_IP
+# An egress node's namespace wiring (the namespace exists): cluster and public veths on the
+# bridges, addresses, the way back to the pods (a cluster's pod routes) and the node's own route
+# to the service (allowlist probes from its egress IP). Port names e<N>-clu/e<N>-pub, N from NAME.
+wire_egress() {  # wire_egress NAME CLUSTER_ADDR EGRESS_IP
   local n=$1 addr=$2 eip=$3 i=${1##*-}
-  [[ -f $RUN/build-dir ]] && BUILD=$(cat "$RUN/build-dir")
-  PRIO[$n]=${NODE_PRIO:-100}
-  ip netns add "$(ns "$n")"
   sysctls "$n"
   veth "$n" clu0 net "e$i-clu"
   veth "$n" pub0 net "e$i-pub"
@@ -266,6 +250,17 @@ add_node() {  # add_node NAME CLUSTER_ADDR EGRESS_IP
   nsx "$n" ip link set pub0 up
   nsx "$n" ip route add 10.244.1.0/24 via 10.0.0.21
   nsx "$n" ip route add 198.51.100.0/24 via 172.16.0.1 dev pub0
+}
+
+# A fourth egress node joining later, as in the seed's last picture: same wiring as the first
+# three, a candidate but not a voter, so its agent starts with candidacy `pending`. Its public
+# IP is NOT on the service's allowlist: the operator exports it and the service's owner adds it.
+add_node() {  # add_node NAME CLUSTER_ADDR EGRESS_IP
+  local n=$1 addr=$2 eip=$3
+  [[ -f $RUN/build-dir ]] && BUILD=$(cat "$RUN/build-dir")
+  PRIO[$n]=${NODE_PRIO:-100}
+  ip netns add "$(ns "$n")"
+  wire_egress "$n" "$addr" "$eip"
   if ip netns list | grep -q "^$(ns lpod)\b"; then nsx "$n" ip route add 10.244.11.0/24 via 10.0.0.11; fi
   write_config "$n" "$addr" "$eip"
   start_agent "$n"
