@@ -6,13 +6,21 @@ target_compile_definitions(project_options INTERFACE
   QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII QT_NO_CONTEXTLESS_CONNECT
   QT_NO_URL_CAST_FROM_STRING QT_NO_NARROWING_CONVERSIONS_IN_CONNECT
   EGW_VERSION="${PROJECT_VERSION}")
+# The sanitizer flags are a target of their own so that the generated protobuf/gRPC code (proto/,
+# which does not take our warnings) is instrumented too: TSan sees races on messages, ASan
+# overflows in them, and every file compiles the protobuf headers the same way.
+add_library(sanitizer_options INTERFACE)
+target_link_libraries(project_options INTERFACE sanitizer_options)
 if(EGW_SANITIZE)
-  target_compile_options(project_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  target_link_options(project_options INTERFACE -fsanitize=address,undefined)
+  target_compile_options(sanitizer_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(sanitizer_options INTERFACE -fsanitize=address,undefined)
 endif()
 if(EGW_TSAN)
-  target_compile_options(project_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
-  target_link_options(project_options INTERFACE -fsanitize=thread)
+  # tsan_protobuf_abi.h: keeps protobuf's MapFieldBase at the layout of the uninstrumented
+  # libprotobuf (its header adds members under __SANITIZE_THREAD__); see the header.
+  target_compile_options(sanitizer_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer
+    $<$<COMPILE_LANGUAGE:CXX>:-include${CMAKE_CURRENT_LIST_DIR}/tsan_protobuf_abi.h>)
+  target_link_options(sanitizer_options INTERFACE -fsanitize=thread)
 endif()
 if(EGW_SANITIZE AND EGW_TSAN)
   message(FATAL_ERROR "EGW_SANITIZE (ASan) and EGW_TSAN cannot be combined; use separate build directories")
