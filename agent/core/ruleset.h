@@ -32,6 +32,7 @@ namespace ruleset {
 inline constexpr const char* kLeaseSet = "lease";
 inline constexpr const char* kSnatComment = "snat";
 inline constexpr const char* kFenceComment = "fence";
+inline constexpr const char* kEgressOnlyComment = "egress-only";
 inline constexpr const char* kFollowerGuardComment = "follower-guard";
 inline constexpr const char* kSourceGuardComment = "source-guard";
 inline constexpr const char* kArpFenceComment = "arp-fence";
@@ -45,9 +46,17 @@ inline constexpr const char* kNoMasterOutputComment = "no-master-drop-output";
 Status checkRenderable(const Config& cfg, const DesiredState& state);
 
 // The whole table `inet <datapath.table>` (and, in virtual-ip mode, `arp <datapath.table>`),
-// as one nft script that replaces any previous version atomically when run as one transaction.
+// as one nft script that replaces any previous version in one transaction. Its sets and chains
+// depend on the config only; the role decides the rules in the chains and the lease element.
 // Precondition: checkRenderable(cfg, state).ok().
 std::string renderRuleset(const Config& cfg, const DesiredState& state);
+
+// The same tables' change to `state` when the kernel already holds renderRuleset(cfg, any
+// role): flush and refill every chain and the lease set, in one transaction. Unlike replacing
+// the table, this is atomic for packets: the chains stay hooked, and a packet sees either the
+// old rules or the new ones. (Replacing the table let selected packets through unmarked or
+// unguarded while the hooks moved: tests/e2e/datapath roleChangesLetNothingThrough.)
+std::string renderRoleChange(const Config& cfg, const DesiredState& state);
 
 // One transaction that (re)creates the lease element with `lease` to live, whether or not the
 // previous one is still there (add; delete; add). Fails only if our table is gone.

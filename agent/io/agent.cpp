@@ -517,6 +517,7 @@ pb::NodeStatus Agent::selfStatus() const {
   s.set_event_seq(events_ ? events_->lastLocalSeq() : 0);
   s.set_datapath_ready(!datapath_ || health_.datapathApplied);
   s.set_protocol(kProtocolVersion);
+  s.set_master(election_->master());
   return s;
 }
 
@@ -999,12 +1000,53 @@ std::string Agent::reload(const Config& next) {
   return fut.get();
 }
 
+std::vector<std::string> Agent::routingThroughUs() const {
+  // Members whose latest status (their own report, or the master's cluster view) says they
+  // follow us. The new master itself and nodes that left are not waited for.
+  std::vector<std::string> out;
+  const auto& m = election_->master();
+  for (const auto& [name, mem] : members_)
+    if (name != cfg_.node.name && name != m && mem.status.master() == cfg_.node.name) out.push_back(name);
+  return out;
+}
+
+void Agent::drainAfterHandover() {
+  // Once our table is gone, selected traffic that still reaches us (a worker that has not yet
+  // heard of the new master routes it here) is no longer marked: it would leave through our
+  // egress interface by the main table, unSNATed, and the external service would see a pod's
+  // address. So after the handover we stay a follower, forwarding to the new master, until
+  // every member reports following the new master, or for at most two election timeouts.
+  const Time start = now();
+  const Time bound = 2 * cfg_.election.electionTimeout.count() + 2 * reportInterval();
+  for (;;) {
+    std::promise<std::vector<std::string>> p;
+    auto f = p.get_future();
+    if (!tryPost([this, &p] { p.set_value(routingThroughUs()); })) return;
+    const auto waiting = f.get();
+    const Time waited = now() - start;
+    if (waiting.empty()) {
+      log_->info("{}: shutting down: no node routes through us any more ({} ms after the handover)", cfg_.node.name, waited);
+      return;
+    }
+    if (waited >= bound) {
+      std::string names;
+      for (const auto& n : waiting) names += (names.empty() ? "" : ", ") + n;
+      log_->warn("{}: shutting down although {} still route through us after {} ms: their selected traffic is "
+                 "dropped or leaves unSNATed until they hear of the new master",
+                 cfg_.node.name, names, waited);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 void Agent::shutdown() {
   if (!thread_.joinable()) return;
   // A master hands over first, so maintenance costs one round trip, not an election timeout.
   std::promise<void> handed;
   auto fut = handed.get_future();
-  post([this, &handed] {
+  bool handedOver = false;
+  post([this, &handed, &handedOver] {
     if (election_->role() != Role::Master) {
       handed.set_value();
       return;
@@ -1022,13 +1064,14 @@ void Agent::shutdown() {
     record("handover", cfg_.node.name, "shutdown: handing over to " + *target);
     process();
     pendingHandover_ = PendingHandover{cfg_.node.name, now() + 2 * cfg_.election.electionTimeout.count(),
-                                       [&handed](bool ok, std::string msg, std::string) {
-                                         (void)ok;
+                                       [&handed, &handedOver](bool ok, std::string msg, std::string) {
                                          (void)msg;
+                                         handedOver = ok;
                                          handed.set_value();
                                        }};
   });
   fut.wait();
+  if (handedOver) drainAfterHandover();
   post([this] {
     if (election_->role() == Role::Master) election_->stepDown(now());
     process();

@@ -110,6 +110,8 @@ class Agent final : public ClusterBackend {
   void record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
   void publishState();
   bool eligible() const;
+  std::vector<std::string> routingThroughUs() const;  // loop thread: members that follow us (see drainAfterHandover)
+  void drainAfterHandover();                          // shutdown(): wait until nobody routes through us
   bool verifiedAlternative(election::Time t) const;  // another enabled, healthy candidate whose probe says ok
   CandidacyState initialCandidacy() const;          // for a node with no persisted candidacy
   void applyCandidacy(CandidacyState next, const std::string& reason, std::function<void(bool, std::string)> done);

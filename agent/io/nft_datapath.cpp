@@ -227,9 +227,16 @@ DatapathError NftDatapath::applyResolved(const Resolved& r) {
   // A follower switching masters renders the same table (only the route differs): skip the
   // transaction, which is most of an apply with big sets. Reconcile clears lastRuleset_ when
   // the kernel no longer matches, so a skipped apply can never hide drift for long.
+  // A role change flushes and refills the chains of the table in place (atomic for packets);
+  // the whole table is (re)created only when its contents in the kernel are unknown: the first
+  // apply, after a failure, after reconcile found drift.
   auto text = renderRuleset(cfg_, st);
   if (text != lastRuleset_) {
-    if (auto e = runScript(text); e.kind != DatapathErrorKind::None) return e;
+    const auto script = lastRuleset_.empty() ? text : renderRoleChange(cfg_, st);
+    if (auto e = runScript(script); e.kind != DatapathErrorKind::None) {
+      lastRuleset_.clear();
+      return e;
+    }
     lastRuleset_ = std::move(text);
   }
   bool wasMaster = applied_ && applied_->state.role == DatapathRole::Master;

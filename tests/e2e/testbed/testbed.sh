@@ -140,9 +140,10 @@ up() {
 table inet partner {
   set allowlist { type ipv4_addr; elements = { 172.16.0.7, 172.16.0.8, 172.16.0.9 } }
   set refused { type ipv4_addr; size 1024; flags dynamic; }
+  set refused_from { type ether_addr . ipv4_addr; size 1024; flags dynamic; }
   chain input {
     type filter hook input priority 0; policy accept;
-    ip daddr 198.51.100.10 ip saddr != @allowlist add @refused { ip saddr } counter drop
+    ip daddr 198.51.100.10 ip saddr != @allowlist add @refused { ip saddr } add @refused_from { ether saddr . ip saddr } counter drop
   }
 }
 NFT

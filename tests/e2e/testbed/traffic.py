@@ -172,6 +172,10 @@ def describe(frame):
         if proto in (6, 17) and len(frame) >= 14 + ihl + 4:
             sport, dport = struct.unpack("!HH", frame[14 + ihl:18 + ihl])
         name = {1: "icmp", 6: "tcp", 17: "udp"}.get(proto, str(proto))
+        if proto == 6 and len(frame) >= 14 + ihl + 14:
+            bits = frame[14 + ihl + 13]
+            flags = "".join(c for i, c in enumerate("FSRPAU") if bits & (1 << i)) or "-"
+            return f"ip {src} {dst} {name} {sport} {dport} {flags}"
         return f"ip {src} {dst} {name} {sport} {dport}"
     if ethertype == ETH_P_ARP and len(frame) >= 42:
         op = struct.unpack("!H", frame[20:22])[0]

@@ -5,6 +5,7 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -118,6 +119,71 @@ class TestRuleset : public QObject {
     nft.start(QStringLiteral("nft"), {QStringLiteral("-c"), QStringLiteral("-f"), path});
     QVERIFY(nft.waitForFinished(10000));
     QVERIFY2(nft.exitCode() == 0, nft.readAllStandardError().constData());
+  }
+
+  // Role changes refill chains in place (renderRoleChange), which needs the same chains in
+  // every role: the chain declarations depend on the config only.
+  void chainsDependOnTheConfigOnly() {
+    auto decls = [](const std::string& text) {
+      std::string out;
+      std::istringstream lines(text);
+      for (std::string l; std::getline(lines, l);)
+        if (l.find("  chain ") == 0 || l.find("    type ") == 0) out += l + "\n";
+      return out;
+    };
+    for (auto mode : {"primary-ip", "virtual-ip"})
+      for (auto nm : {"drop", "pass"}) {
+        auto cfg = makeConfig(mode, nm);
+        const auto want = decls(renderRuleset(cfg, stateFor(DatapathRole::Master)));
+        QVERIFY(want.find("egress_snat") != std::string::npos);
+        QCOMPARE(decls(renderRuleset(cfg, stateFor(DatapathRole::Follower))), want);
+        QCOMPARE(decls(renderRuleset(cfg, stateFor(DatapathRole::NoMaster))), want);
+      }
+  }
+
+  // The role change holds exactly the rules and the lease element of the whole ruleset for that
+  // role, flushes every chain and the lease set, and leaves the tables and policy sets alone.
+  void roleChangeRefillsEveryChain() {
+    for (auto mode : {"primary-ip", "virtual-ip"})
+      for (auto nm : {"drop", "pass"})
+        for (auto role : {DatapathRole::Master, DatapathRole::Follower, DatapathRole::NoMaster}) {
+          auto cfg = makeConfig(mode, nm);
+          const auto st = stateFor(role);
+          const auto full = renderRuleset(cfg, st);
+          const auto change = renderRoleChange(cfg, st);
+          QVERIFY(change.find("delete") == std::string::npos && change.find("\ntable ") == std::string::npos);
+          QVERIFY(change.find("p0_src {") == std::string::npos && change.find("flush set inet egress_gateway p") == std::string::npos);
+          std::string chainName;
+          std::size_t rules = 0;
+          std::istringstream lines(full);
+          for (std::string l; std::getline(lines, l);) {
+            if (l.find("  chain ") == 0) {
+              chainName = l.substr(8, l.find(' ', 8) - 8);
+              const auto family = chainName == "arp_fence" ? std::string("arp") : std::string("inet");
+              QVERIFY2(change.find("flush chain " + family + " egress_gateway " + chainName + "\n") != std::string::npos, chainName.c_str());
+            } else if (l.find(" comment \"") != std::string::npos) {
+              ++rules;
+              QVERIFY2(change.find(" " + chainName + " " + l.substr(4) + "\n") != std::string::npos, l.c_str());
+            }
+          }
+          std::size_t added = 0;
+          for (auto p = change.find("add rule "); p != std::string::npos; p = change.find("add rule ", p + 1)) ++added;
+          QCOMPARE(added, rules);
+          const bool lease = role == DatapathRole::Master;
+          QCOMPARE(change.find("add element inet egress_gateway lease { \"eth1\" timeout 240ms }") != std::string::npos, lease);
+          QVERIFY(change.find("flush set inet egress_gateway lease\n") != std::string::npos);
+
+          // And the kernel takes it on top of the table of any role (checked, not applied).
+          if (!nftUsable()) continue;
+          for (auto from : {DatapathRole::Master, DatapathRole::Follower, DatapathRole::NoMaster}) {
+            QProcess nft;
+            nft.start(QStringLiteral("nft"), {QStringLiteral("-c"), QStringLiteral("-f"), QStringLiteral("-")});
+            nft.write(QByteArray::fromStdString(renderRuleset(cfg, stateFor(from)) + change));
+            nft.closeWriteChannel();
+            QVERIFY(nft.waitForFinished(10000));
+            QVERIFY2(nft.exitCode() == 0, nft.readAllStandardError().constData());
+          }
+        }
   }
 
   void snatIsIdenticalOnEveryCandidateInVirtualIpMode() {
