@@ -8,6 +8,7 @@
 // a test would read as a changed master.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <QFile>
@@ -158,6 +159,10 @@ class AgentCluster {
     n.proc = std::make_unique<QProcess>();
     n.proc->setProcessChannelMode(QProcess::MergedChannels);
     n.proc->setStandardOutputFile(n.logPath, QIODevice::Append);
+    // If the test dies without its destructors (a sanitizer's exit at the first report, a crash,
+    // a timeout kill), its agents die with it instead of running on and holding their addresses
+    // and CPU: the same as test_election_multiproc.
+    n.proc->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     n.proc->start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"),
                   {QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")});
     n.proc->waitForStarted();
