@@ -10,11 +10,13 @@
 #include <chrono>
 
 #include "egw/log.h"
+#include "egw/utf8.h"
 #include "egw/version.h"
 #include "io/agent_datapath.h"
 #include "io/cluster_service.h"
 #include "io/event_store.h"
 #include "io/grpc_util.h"
+#include "io/tls_check.h"
 #include "io/metrics_server.h"
 #include "io/peer_transport.h"
 
@@ -176,6 +178,14 @@ Status Agent::start() {
 
   rebuildElection(persisted_.hard, restarted);
 
+  if (cfg_.tls) {
+    // The files as peers will judge them (CA, key, CN = node.name, OU=node), before listening.
+    if (auto problems = checkTlsFiles(*cfg_.tls, cfg_.node.name); !problems.empty()) {
+      std::string all;
+      for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+      return Status::failure(all);
+    }
+  }
   auto creds = channelCredentials(cfg_.tls);
   if (!creds) return Status::failure(creds.error());
   const int et = static_cast<int>(cfg_.election.electionTimeout.count());
@@ -503,7 +513,7 @@ pb::NodeStatus Agent::selfStatus() const {
   s.set_healthy(verdict_.healthy);
   for (const auto& p : verdict_.problems) s.add_health_problems(p);
   s.set_allowlist(toProto(probe_.verdict));
-  s.set_allowlist_detail(probe_.detail);
+  s.set_allowlist_detail(toValidUtf8(probe_.detail));
   if (datapath_) {
     auto c = datapath_->counters();
     s.mutable_snat()->set_packets(c.snatPackets);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "egw/log.h"
+#include "egw/utf8.h"
 
 namespace egw {
 
@@ -41,6 +42,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& stateDir
 }
 
 void EventStore::index(Event e) {
+  if (e.seq() > kMaxSeq) return;  // never written by us or accepted by merge
   auto& seqs = byOrigin_[e.origin()];
   if (seqs.count(e.seq())) return;  // a duplicate in the journal (should not happen): keep the first
   if (e.origin() == self_ && e.seq() >= nextLocalSeq_) nextLocalSeq_ = e.seq() + 1;
@@ -65,10 +67,12 @@ Result<EventStore::Entry> EventStore::append(const std::string& kind, const std:
     e.set_origin(self_);
     e.set_seq(nextLocalSeq_);
     e.set_time_ms(clock_());
-    e.set_kind(kind);
-    e.set_node(node);
+    // Our text can carry bytes from outside (a kernel or peer message): an event with invalid
+    // UTF-8 would be lost by every parser, the journal's on the next start included.
+    e.set_kind(toValidUtf8(kind));
+    e.set_node(toValidUtf8(node));
     e.set_term(term);
-    e.set_message(message);
+    e.set_message(toValidUtf8(message));
     e.set_gap_ms(gapMs);
     r = acceptLocked(std::move(e));
   }
@@ -79,6 +83,9 @@ Result<EventStore::Entry> EventStore::append(const std::string& kind, const std:
 Result<bool> EventStore::merge(const Event& e) {
   if (e.origin().empty()) return Error{"event without origin"};
   if (e.seq() == 0) return Error{"event from " + e.origin() + " with seq 0"};
+  // A peer may hand us our own events (a journal tail lost in a power cut), which moves our
+  // next sequence past them; a sequence near 2^64 would make it wrap.
+  if (e.seq() > kMaxSeq) return Error{"event from " + e.origin() + " with seq " + std::to_string(e.seq()) + " (above 2^63)"};
   if (e.kind().empty()) return Error{"event " + e.origin() + "/" + std::to_string(e.seq()) + " without kind"};
   Result<Entry> r = Error{""};
   {

@@ -22,6 +22,9 @@ namespace egw {
 
 class EventStore {
  public:
+  // Sequences above this are refused: no node appends 2^63 events, and nothing may wrap.
+  static constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 63;
+
   using Event = egressgw::v1::Event;
   struct Entry {
     std::uint64_t cursor = 0;

@@ -1,7 +1,8 @@
 // Without tls an agent listens on loopback only unless the config says `insecure: true`:
 // `egress-agent --check` and a normal start both refuse a non-loopback listener, naming the file,
 // line and key (exit 2); `insecure: true` is accepted and warned about at start; a tls section
-// whose files cannot be read stops the start with the file named.
+// whose files cannot be read, or whose certificate peers would refuse, stops the start with the
+// key and file named.
 #include <unistd.h>
 
 #include <QFile>
@@ -97,6 +98,57 @@ class TestAgentTlsConfig : public QObject {
     QCOMPARE(r.code, 1);
     const QString all = r.out + r.err;
     QVERIFY2(all.contains(QStringLiteral("tls.ca: cannot read ") + dir_.filePath(QStringLiteral("nowhere/ca.pem"))), qPrintable(all));
+  }
+
+  // Files that can be read but would not work with the peers stop the start, each problem named:
+  // another node's certificate, a key of another certificate, a certificate of another CA, and a
+  // client (operator) certificate in place of a node certificate.
+  void unusableCertificatesStopTheStart() {
+    const auto certs = dir_.filePath(QStringLiteral("certs")), other = dir_.filePath(QStringLiteral("other-ca"));
+    auto mk = [](const QString& d, const QStringList& args) {
+      QProcess p;
+      p.start(QStringLiteral(EGW_SOURCE_DIR "/scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), d} + args);
+      return p.waitForFinished(60000) && p.exitCode() == 0;
+    };
+    QVERIFY(mk(certs, {QStringLiteral("node"), QStringLiteral("egress-1"), QStringLiteral("--ip"), host_}));
+    QVERIFY(mk(certs, {QStringLiteral("node"), QStringLiteral("egress-2"), QStringLiteral("--ip"), host_}));
+    QVERIFY(mk(certs, {QStringLiteral("operator")}));
+    QVERIFY(mk(other, {QStringLiteral("node"), QStringLiteral("egress-1"), QStringLiteral("--ip"), host_}));
+    const QString n1 = certs + QStringLiteral("/egress-1/"), n2 = certs + QStringLiteral("/egress-2/");
+    struct Case {
+      const char* name;
+      QString ca, cert, key, want;
+    };
+    const Case cases[] = {
+        {"good", n1 + QStringLiteral("ca.pem"), n1 + QStringLiteral("node.pem"), n1 + QStringLiteral("node-key.pem"), {}},
+        {"another node's", n2 + QStringLiteral("ca.pem"), n2 + QStringLiteral("node.pem"), n2 + QStringLiteral("node-key.pem"),
+         QStringLiteral("tls.cert: ") + n2 + QStringLiteral("node.pem: its subject CN is 'egress-2', but node.name is 'egress-1'")},
+        {"another key", n1 + QStringLiteral("ca.pem"), n1 + QStringLiteral("node.pem"), n2 + QStringLiteral("node-key.pem"),
+         QStringLiteral("tls.key: ") + n2 + QStringLiteral("node-key.pem: does not belong to the certificate ") + n1 + QStringLiteral("node.pem")},
+        {"another CA", n1 + QStringLiteral("ca.pem"), other + QStringLiteral("/egress-1/node.pem"),
+         other + QStringLiteral("/egress-1/node-key.pem"),
+         QStringLiteral("tls.cert: ") + other + QStringLiteral("/egress-1/node.pem: not signed by the CA in ") + n1 + QStringLiteral("ca.pem")},
+        {"operator", certs + QStringLiteral("/operator/ca.pem"), certs + QStringLiteral("/operator/client.pem"),
+         certs + QStringLiteral("/operator/client-key.pem"), QStringLiteral("its subject OU is 'operator', not 'node'")},
+    };
+    for (const auto& c : cases) {
+      const QString path = write(QStringLiteral("tls-%1.yaml").arg(&c - cases), host_,
+                              QStringLiteral("tls: { ca: %1, cert: %2, key: %3 }\n").arg(c.ca, c.cert, c.key));
+      if (c.want.isEmpty()) {
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+        QVERIFY(p.waitForStarted());
+        QString out;
+        QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
+        p.terminate();
+        QVERIFY(p.waitForFinished(10000));
+        continue;
+      }
+      auto r = run({QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+      QVERIFY2(r.code == 1, c.name);
+      QVERIFY2((r.out + r.err).contains(c.want), qPrintable(QLatin1String(c.name) + QStringLiteral(": ") + r.out + r.err));
+    }
   }
 };
 

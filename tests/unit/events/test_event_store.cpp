@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 
+#include "egw/utf8.h"
 #include "io/event_store.h"
 
 using egw::EventStore;
@@ -102,7 +104,58 @@ class TestEventStore : public QObject {
     QVERIFY(!s->merge(ev("", 1)).ok());
     QVERIFY(!s->merge(ev("egress-2", 0)).ok());
     QVERIFY(!s->merge(ev("egress-2", 1, "")).ok());
+    // Our own origin with a sequence that would make the next local one wrap to 0.
+    auto top = s->merge(ev("egress-1", std::numeric_limits<std::uint64_t>::max()));
+    QVERIFY(!top.ok());
+    QVERIFY2(top.error().find("above 2^63") != std::string::npos, top.error().c_str());
+    QVERIFY(!s->merge(ev("egress-2", EventStore::kMaxSeq + 1)).ok());
     QCOMPARE(s->lastCursor(), 0u);
+    auto next = s->append("z", "egress-1", 1, "");
+    QVERIFY(next.ok());
+    QCOMPARE(next->event.seq(), 1u);
+  }
+
+  // Event text is repaired to valid UTF-8 when appended: protobuf parsers (peers, and this
+  // journal on the next start) drop a message whose string fields are not valid UTF-8.
+  void invalidUtf8IsRepairedAndSurvivesRestart() {
+    QTemporaryDir d;
+    {
+      auto s = openStore(d);
+      QVERIFY(s->append("probe", "egress-\xff" "1", 1, "bad \xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80 ok \xc3\xa9", -1).ok());
+    }
+    auto s = openStore(d);
+    const auto all = s->since(0, 10);
+    QCOMPARE(all.size(), std::size_t{1});
+    QCOMPARE(all[0].event.node(), std::string("egress-\xEF\xBF\xBD" "1"));
+    QCOMPARE(all[0].event.message(),
+             std::string("bad \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD ok \xc3\xa9"));
+    QVERIFY(egw::isValidUtf8(all[0].event.message()));
+  }
+
+  void utf8Validation_data() {
+    QTest::addColumn<QByteArray>("in");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("ascii") << QByteArray("egress-1") << true;
+    QTest::newRow("2-byte") << QByteArray("\xc3\xa9") << true;
+    QTest::newRow("3-byte") << QByteArray("\xe2\x82\xac") << true;
+    QTest::newRow("4-byte") << QByteArray("\xf0\x9f\x98\x80") << true;
+    QTest::newRow("lone continuation") << QByteArray("\x80") << false;
+    QTest::newRow("overlong /") << QByteArray("\xc0\xaf") << false;
+    QTest::newRow("overlong 3-byte") << QByteArray("\xe0\x80\xaf") << false;
+    QTest::newRow("surrogate") << QByteArray("\xed\xa0\x80") << false;
+    QTest::newRow("above U+10FFFF") << QByteArray("\xf4\x90\x80\x80") << false;
+    QTest::newRow("truncated") << QByteArray("\xe2\x82") << false;
+    QTest::newRow("ff") << QByteArray("\xff") << false;
+  }
+  void utf8Validation() {
+    QFETCH(QByteArray, in);
+    QFETCH(bool, valid);
+    const std::string s(in.constData(), static_cast<std::size_t>(in.size()));
+    QCOMPARE(egw::isValidUtf8(s), valid);
+    const auto fixed = egw::toValidUtf8(s);
+    QVERIFY(egw::isValidUtf8(fixed));
+    if (valid) QCOMPARE(fixed, s);
+    else QVERIFY(fixed.find("\xEF\xBF\xBD") != std::string::npos);
   }
 
   void knownIsContiguousAndMissingForFillsTheGaps() {
