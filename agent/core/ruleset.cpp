@@ -128,7 +128,9 @@ struct Table {
   std::vector<Chain> chains;
 };
 
-std::vector<Table> model(const Config& cfg, const DesiredState& st) {
+// withSets: render the policy sets' declarations and elements (a role change leaves them alone;
+// with 100k CIDRs they are most of the rendering).
+std::vector<Table> model(const Config& cfg, const DesiredState& st, bool withSets) {
   const auto mark = markMatch(cfg);
   const auto& egressIf = cfg.node.egress.interface;
   const bool master = st.role == DatapathRole::Master;
@@ -137,7 +139,7 @@ std::vector<Table> model(const Config& cfg, const DesiredState& st) {
 
   Table inet;
   inet.family = "inet";
-  for (std::size_t i = 0; i < cfg.policies.size(); ++i) {
+  for (std::size_t i = 0; withSets && i < cfg.policies.size(); ++i) {
     const auto& p = cfg.policies[i];
     auto n = "p" + std::to_string(i);
     inet.sets += "  # policy " + p.name + "\n";
@@ -253,7 +255,7 @@ std::string header(const Config& cfg, const DesiredState& st, const char* what) 
 std::string renderRuleset(const Config& cfg, const DesiredState& st) {
   const auto& t = cfg.datapath.table;
   std::string s = header(cfg, st, "");
-  for (const auto& tb : model(cfg, st)) {
+  for (const auto& tb : model(cfg, st, true)) {
     // Create-then-delete makes the delete valid whether or not the table exists. The script is
     // one transaction, but the kernel does not switch a replaced table's hooks atomically:
     // packets crossing the commit can miss both tables. NftDatapath therefore uses this text only
@@ -272,7 +274,7 @@ std::string renderRuleset(const Config& cfg, const DesiredState& st) {
 std::string renderRoleChange(const Config& cfg, const DesiredState& st) {
   const auto& t = cfg.datapath.table;
   std::string s = header(cfg, st, " role change");
-  for (const auto& tb : model(cfg, st)) {
+  for (const auto& tb : model(cfg, st, false)) {
     const auto obj = tb.family + " " + t;
     s += "flush set " + obj + " " + ruleset::kLeaseSet + "\n";
     if (tb.lease.count() > 0)
