@@ -4,8 +4,8 @@
 #include <sstream>
 
 namespace egw {
-namespace {
-Result<std::string> readFile(const std::string& path, const char* key) {
+
+Result<std::string> readTlsFile(const std::string& path, const char* key) {
   std::ifstream in(path);
   if (!in) return Result<std::string>::failure(std::string("tls.") + key + ": cannot read " + path + ": " + std::strerror(errno));
   std::stringstream ss;
@@ -13,15 +13,16 @@ Result<std::string> readFile(const std::string& path, const char* key) {
   return ss.str();
 }
 
+namespace {
 struct Pem {
   std::string ca, cert, key;
 };
 
 // The three files of the `tls` settings, read once for either side of a connection.
 Result<Pem> readPem(const TlsConfig& tls) {
-  auto ca = readFile(tls.ca, "ca");
-  auto cert = readFile(tls.cert, "cert");
-  auto key = readFile(tls.key, "key");
+  auto ca = readTlsFile(tls.ca, "ca");
+  auto cert = readTlsFile(tls.cert, "cert");
+  auto key = readTlsFile(tls.key, "key");
   for (auto* r : {&ca, &cert, &key})
     if (!r->ok()) return Result<Pem>::failure(r->error());
   return Pem{*ca, *cert, *key};

@@ -18,6 +18,9 @@ namespace egw {
 inline constexpr int kPeerMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr int kApiMaxRequestBytes = 64 * 1024;
 
+// The contents of one of the `tls` files; fails with "tls.<key>: cannot read <path>: <why>".
+Result<std::string> readTlsFile(const std::string& path, const char* key);
+
 // With tls: mutual TLS (the server requires and verifies client certificates against tls.ca;
 // the client presents tls.cert). Without: insecure credentials. Fails naming the unreadable file.
 Result<std::shared_ptr<grpc::ServerCredentials>> serverCredentials(const std::optional<TlsConfig>& tls);

@@ -7,11 +7,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "io/grpc_util.h"
 
 namespace egw {
 
@@ -37,18 +35,6 @@ std::string opensslError() {
   return buf;
 }
 
-bool readFile(const std::string& path, std::string& out, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = std::strerror(errno);
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 BioPtr bioOf(const std::string& pem) { return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))); }
 
 // The value of the first `nid` entry of the subject, or "".
@@ -72,13 +58,16 @@ std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& 
   auto bad = [&](const char* key, const std::string& path, const std::string& what) {
     problems.push_back(std::string("tls.") + key + ": " + path + ": " + what);
   };
-  std::string caPem, certPem, keyPem, why;
-  const bool haveCa = readFile(tls.ca, caPem, why);
-  if (!haveCa) problems.push_back("tls.ca: cannot read " + tls.ca + ": " + why);
-  const bool haveCert = readFile(tls.cert, certPem, why);
-  if (!haveCert) problems.push_back("tls.cert: cannot read " + tls.cert + ": " + why);
-  const bool haveKey = readFile(tls.key, keyPem, why);
-  if (!haveKey) problems.push_back("tls.key: cannot read " + tls.key + ": " + why);
+  auto read = [&](const std::string& path, const char* key, std::string& out) {
+    auto r = readTlsFile(path, key);
+    if (!r.ok()) problems.push_back(r.error());
+    else out = std::move(r).value();
+    return r.ok();
+  };
+  std::string caPem, certPem, keyPem;
+  const bool haveCa = read(tls.ca, "ca", caPem);
+  const bool haveCert = read(tls.cert, "cert", certPem);
+  const bool haveKey = read(tls.key, "key", keyPem);
 
   StorePtr store(X509_STORE_new());
   int cas = 0;
