@@ -46,6 +46,18 @@ class TestAgentTlsConfig : public QObject {
     return path;
   }
 
+  // Starts an agent (no datapath) on `path`, waits for its "started:" line, stops it; `out` is
+  // what it printed. Fails the test if it does not start or stop.
+  void startAndStop(const QString& path, QString& out) {
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+    QVERIFY(p.waitForStarted());
+    QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
+    p.terminate();
+    QVERIFY(p.waitForFinished(10000));
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -79,16 +91,10 @@ class TestAgentTlsConfig : public QObject {
 
   void insecureIsWarnedAtStart() {
     // On loopback, so the test listens nowhere else.
-    const auto path = write(QStringLiteral("warn.yaml"), host_, QStringLiteral("insecure: true\n"));
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
-    QVERIFY(p.waitForStarted());
     QString out;
-    QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
+    startAndStop(write(QStringLiteral("warn.yaml"), host_, QStringLiteral("insecure: true\n")), out);
+    if (QTest::currentTestFailed()) return;
     QVERIFY2(out.contains(QStringLiteral("insecure: true and no tls: anyone who reaches")), qPrintable(out));
-    p.terminate();
-    QVERIFY(p.waitForFinished(10000));
   }
 
   void unreadableTlsFilesStopTheStart() {
@@ -135,14 +141,9 @@ class TestAgentTlsConfig : public QObject {
       const QString path = write(QStringLiteral("tls-%1.yaml").arg(&c - cases), host_,
                               QStringLiteral("tls: { ca: %1, cert: %2, key: %3 }\n").arg(c.ca, c.cert, c.key));
       if (c.want.isEmpty()) {
-        QProcess p;
-        p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
-        QVERIFY(p.waitForStarted());
         QString out;
-        QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
-        p.terminate();
-        QVERIFY(p.waitForFinished(10000));
+        startAndStop(path, out);
+        if (QTest::currentTestFailed()) return;
         continue;
       }
       auto r = run({QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
