@@ -5,12 +5,17 @@
 set -euo pipefail
 
 PACKAGES=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  # toolchain (gcc's ASan/UBSan/TSan runtimes come with build-essential); ccache keeps CI's
+  # several build directories (release, asan, tsan, fuzz) incremental across clean clones
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
+  # libFuzzer targets (make fuzz): clang and its runtime libraries (libclang_rt.fuzzer)
+  clang libclang-rt-14-dev
   # Qt 6: Widgets, Network, Test (qt6-base-dev), Charts (needs libqt6opengl6-dev for its CMake config)
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   # gRPC + protobuf: gRPC's CMake config fails without protobuf-compiler-grpc
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # gRPC's CMake project needs libprotoc when scripts/build-tsan-deps.sh builds it with TSan
+  libprotoc-dev
   # kernel datapath
   libnl-3-dev libnl-route-3-dev libnftables-dev nftables iproute2
   # libraries
