@@ -4,7 +4,6 @@
 // drift: 0 clean, 1 drift, 2 usage or a bad allowlist file, 3 no agent reachable.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
-#include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -267,16 +266,6 @@ std::shared_ptr<grpc::ChannelCredentials> credentials(const std::string& tlsDir,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // gRPC tears a channel down (its subchannels, a TLS handshake still in flight) on its own threads
-  // after the last reference is gone. Holding a reference to the library and shutting it down
-  // blocking on the way out makes main wait for that work: nothing of gRPC's is still alive when
-  // the process exits (LeakSanitizer reported an unfinished handshake's certificates otherwise).
-  struct GrpcLifetime {
-    GrpcLifetime() { grpc_init(); }
-    ~GrpcLifetime() { grpc_shutdown_blocking(); }
-    GrpcLifetime(const GrpcLifetime&) = delete;
-    GrpcLifetime& operator=(const GrpcLifetime&) = delete;
-  } grpcLifetime;
   CLI::App app{"egressctl: status, events, allowlist export, candidacy and handover of an egress gateway cluster"};
   app.footer(R"(Examples:
   egressctl status                                  # master, term and every node (agent on 127.0.0.1:7401)
