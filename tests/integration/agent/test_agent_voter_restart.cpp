@@ -2,6 +2,7 @@
 // persisted election.state never goes back in term, the restarted voter rejoins without deposing
 // anyone, the cluster converges with exactly one master, and the merged journal never shows two
 // masters elected in one term. A corrupt state file is reported and the voter still rejoins.
+#include <QElapsedTimer>
 #include <QMap>
 
 #include "agent_procs.h"
@@ -60,6 +61,23 @@ class TestAgentVoterRestart : public QObject {
     return true;
   }
 
+  // Waits until convergedOnOneMaster(). The bound is for liveness, not speed. Under ASan, with the
+  // suite running two tests at a time (one of them the CPU-bound election simulation), a
+  // restarted voter has twice taken 18-19 s to converge where it usually takes 1-3 s. The cause is
+  // not explained yet. So the bound is 45 s, and any wait over 15 s prints every agent's
+  // info-level log to the test output (ctest keeps it in Testing/Temporary/LastTest.log) for
+  // the next look.
+  bool waitConverged(const char* what) {
+    QElapsedTimer t;
+    t.start();
+    bool ok = false;
+    while (!(ok = convergedOnOneMaster()) && t.elapsed() < 45000) QTest::qWait(50);
+    if (t.elapsed() > 15000)
+      qWarning("%s: converged=%d after %lld ms (slow); the agents' logs:\n%s", what, ok, t.elapsed(),
+               qPrintable(c_->summary()));
+    return ok;
+  }
+
   // Every agent's merged journal: no term in which two different nodes were elected.
   void verifyOneMasterPerTerm() {
     for (auto& n : c_->nodes()) {
@@ -94,7 +112,7 @@ class TestAgentVoterRestart : public QObject {
     QVERIFY(dir_.isValid());
     c_ = std::make_unique<AgentCluster>(dir_, 2);
     QVERIFY(c_->startAll());
-    QTRY_VERIFY2_WITH_TIMEOUT(convergedOnOneMaster(), qPrintable(c_->logs()), 15000);
+    QVERIFY2(waitConverged("start"), qPrintable(c_->logs()));
   }
 
   void followerVoterRestarts() {
@@ -109,7 +127,7 @@ class TestAgentVoterRestart : public QObject {
     c_->start(v);
     QVERIFY(v.running());
     // It rejoins as a follower of the same master (no preemption) and keeps its term.
-    QTRY_VERIFY2_WITH_TIMEOUT(convergedOnOneMaster(), qPrintable(c_->logs()), 15000);
+    QVERIFY2(waitConverged("follower restart"), qPrintable(c_->logs()));
     QCOMPARE(c_->agreedMaster(), master);
     const auto after = readState(v);
     QVERIFY2(after.wellFormed, qPrintable(after.text));
@@ -134,7 +152,7 @@ class TestAgentVoterRestart : public QObject {
     QVERIFY(term2 > term1);
     c_->start(m);
     QVERIFY(m.running());
-    QTRY_VERIFY2_WITH_TIMEOUT(convergedOnOneMaster(), qPrintable(c_->logs()), 15000);
+    QVERIFY2(waitConverged("master restart"), qPrintable(c_->logs()));
     QCOMPARE(c_->agreedMaster(), second);
     // Its file never went back, and it caught up with the new term by following its master.
     QVERIFY(readState(m).term >= before.term);
@@ -155,7 +173,7 @@ class TestAgentVoterRestart : public QObject {
     c_->start(v);
     QTRY_VERIFY2_WITH_TIMEOUT(c_->log(v).contains(QStringLiteral("checksum mismatch")), qPrintable(c_->log(v)), 5000);
     QVERIFY(c_->log(v).contains(QStringLiteral("will not vote in the current term")));
-    QTRY_VERIFY2_WITH_TIMEOUT(convergedOnOneMaster(), qPrintable(c_->logs()), 15000);
+    QVERIFY2(waitConverged("restart with a corrupt state file"), qPrintable(c_->logs()));
     QVERIFY2(c_->agreedMaster() == master, qPrintable(c_->summary()));
     // Rewritten (well-formed again) once it heard of the current term.
     QTRY_VERIFY2_WITH_TIMEOUT(readState(v).wellFormed, qPrintable(readState(v).text), 5000);
