@@ -8,6 +8,8 @@ PACKAGES=(
   # toolchain (gcc's ASan/UBSan/TSan runtimes come with build-essential); ccache keeps CI's
   # several build directories (release, asan, tsan, fuzz) incremental across clean clones
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
+  # scripts/build-tsan-deps.sh fetches Debian source packages from the mirror
+  curl
   # libFuzzer targets (make fuzz): clang and its runtime libraries (libclang_rt.fuzzer)
   clang libclang-rt-14-dev
   # Qt 6: Widgets, Network, Test (qt6-base-dev), Charts (needs libqt6opengl6-dev for its CMake config)
