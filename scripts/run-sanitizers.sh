@@ -41,7 +41,7 @@ case $KIND in
 esac
 
 if [[ $KIND == tsan ]]; then
-  # abseil and gRPC built with TSan from Debian's sources (cached; about 35 min the first time):
+  # abseil and gRPC built with TSan from Debian's sources (cached; 23 min the first time on 2 cores):
   # with Debian's uninstrumented gRPC every hand-over through it is a false report.
   deps=$(scripts/build-tsan-deps.sh | tail -1)
   # gRPC_DIR/absl_DIR too: a build directory configured before remembers the system's
