@@ -11,7 +11,7 @@
 # (protobuf is not rebuilt: it has no threads of its own; cmake/tsan_protobuf_abi.h keeps its
 # layout.)
 #
-# The prefix is a cache keyed by the two source versions and this script's own hash:
+# The prefix is a cache keyed by the two source versions, RECIPE (below) and the compiler:
 #   ${EGW_TSAN_DEPS_CACHE:-/var/cache/egress-gateway}/tsan-deps-<key>
 # A finished prefix has a .complete stamp; an interrupted build is redone from scratch. Sources
 # come from deb.debian.org (the package mirror) and are checked against their .dsc.
