@@ -4,7 +4,7 @@ BUILD ?= build/release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-unit test-asan test-tsan fuzz demo bench package clean screenshot
+.PHONY: all deps build test test-unit test-asan test-asan-full test-tsan fuzz demo bench package clean screenshot
 
 all: build
 
@@ -23,16 +23,20 @@ test: build
 test-unit: build
 	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
 
-# Sanitizers and fuzzing (README.md "Development"); each uses its own build directory.
+# Sanitizers and fuzzing (README.md "Development"). build/asan (clang, ASan+UBSan, fuzz
+# coverage) serves test-asan, test-asan-full and fuzz; build/tsan serves test-tsan.
 test-asan: deps
 	scripts/run-sanitizers.sh asan build/asan
+
+test-asan-full: deps
+	scripts/run-sanitizers.sh asan-full build/asan
 
 test-tsan: deps
 	scripts/run-sanitizers.sh tsan build/tsan
 
 FUZZ_SECONDS ?= 20
 fuzz: deps
-	scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
+	scripts/run-fuzz.sh build/asan $(FUZZ_SECONDS)
 
 demo: build
 	scripts/demo.sh $(BUILD)

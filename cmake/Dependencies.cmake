@@ -3,12 +3,6 @@ find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
-if(EGW_TSAN AND gRPC_DIR MATCHES "^/usr/")
-  # Debian's gRPC and abseil are not instrumented: TSan would report every hand-over through them.
-  message(WARNING "EGW_TSAN with the system's gRPC (${gRPC_DIR}): TSan cannot see gRPC's "
-    "synchronization and will report every hand-over through it. Use scripts/run-sanitizers.sh tsan, "
-    "or EGW_TSAN_DEPS=$(scripts/build-tsan-deps.sh) cmake --preset tsan (README \"Development\").")
-endif()
 find_package(spdlog CONFIG REQUIRED)
 find_package(fmt CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)

@@ -6,23 +6,23 @@
 # Fix the bug, then copy the input into tests/fuzz/corpus/<target>/ as a regression seed: the
 # unit tests test_fuzz_replay_<target> replay that directory in every normal build.
 #
-#   scripts/run-fuzz.sh [BUILD] [SECONDS]      defaults: build/fuzz, 20 seconds per target
+#   scripts/run-fuzz.sh [BUILD] [SECONDS]      defaults: build/asan, 20 seconds per target
+# The fuzz targets live in the ASan build directory (scripts/sanitizer-builds.sh): every object
+# there carries libFuzzer's coverage instrumentation, so `make test-asan` and `make fuzz` compile
+# the project once between them.
 #   FUZZ_TARGETS="config journal"              a subset
 #   FUZZ_JOBS=N                                parallel fuzzing processes per target (default 1)
 # New inputs that add coverage go to BUILD/fuzz-corpus/<target> (the checked-in corpus stays
 # small; merge worthwhile ones by hand with -merge=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${1:-build/fuzz}
+BUILD=${1:-build/asan}
 SECONDS_EACH=${2:-20}
 TARGETS=${FUZZ_TARGETS:-config allowlist journal election}
 JOBS=${FUZZ_JOBS:-1}
 
-if [[ ! -f "$BUILD/build.ninja" ]]; then
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DEGW_FUZZ=ON -DEGW_BUILD_CONSOLE=OFF -DEGW_BUILD_BENCH=OFF
-fi
+source scripts/sanitizer-builds.sh
+configure_sanitizer_build asan "$BUILD"
 exes=()
 for t in $TARGETS; do exes+=("fuzz_$t"); done
 nice cmake --build "$BUILD" -j "${BUILD_JOBS:-2}" --target "${exes[@]}"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The test suite under sanitizers (README.md "Development").
 #
-#   scripts/run-sanitizers.sh asan [BUILD]   ASan+UBSan (gcc, Debug), default BUILD build/asan:
-#       builds everything, runs the unit and integration tests, then (as root) the e2e tests.
-#   scripts/run-sanitizers.sh tsan [BUILD]   ThreadSanitizer, default BUILD build/tsan: builds only
-#       the agent driver and console client tests and what they start, and runs them, linked
-#       against abseil and gRPC built with TSan (scripts/build-tsan-deps.sh, cached).
+#   scripts/run-sanitizers.sh asan [BUILD]       ASan+UBSan (clang), default BUILD build/asan:
+#       builds everything (the fuzz targets too: the same objects serve scripts/run-fuzz.sh), runs
+#       the unit and integration tests. The e2e tests run once, in the release build (make test).
+#   scripts/run-sanitizers.sh asan-full [BUILD]  the same, then (as root) the e2e tests under ASan.
+#   scripts/run-sanitizers.sh tsan [BUILD]       ThreadSanitizer (gcc), default BUILD build/tsan:
+#       builds only the agent driver and console client tests and what they start, and runs them
+#       against abseil and gRPC built with TSan (scripts/build-tsan-deps.sh, cached) through
+#       LD_LIBRARY_PATH; our build does not need that prefix, only the test run does.
 #
 # Every error is fatal (halt_on_error), leaks are reported (detect_leaks), and reports of every
 # process, including the agents the tests start, go to BUILD/sanitizer-logs/<kind>.<pid>: a test
@@ -17,17 +20,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
-KIND=${1:?usage: run-sanitizers.sh asan|tsan [BUILD]}
+KIND=${1:?usage: run-sanitizers.sh asan|asan-full|tsan [BUILD]}
 BUILD=${2:-build/$KIND}
 JOBS=${BUILD_JOBS:-2}
 LOGS=$BUILD/sanitizer-logs
 
+source scripts/sanitizer-builds.sh
+e2e=0
 case $KIND in
-  asan)
-    flags=(-DEGW_SANITIZE=ON)
+  asan) ;;
+  asan-full)
+    KIND=asan
+    e2e=1
+    BUILD=${2:-build/asan}
+    LOGS=$BUILD/sanitizer-logs
     ;;
   tsan)
-    flags=(-DEGW_TSAN=ON -DEGW_BUILD_BENCH=OFF)
     # The agent driver (agent processes, election, Cluster API, metrics) and the console client.
     TSAN_TARGETS=(egress-agent tsan_canary
       test_agent_reload test_agent_bad_peer_input test_agent_voter_restart test_agent_port_in_use
@@ -35,23 +43,14 @@ case $KIND in
       test_grpc_agent_client test_client_vs_agent_api)
     ;;
   *)
-    echo "unknown kind '$KIND' (asan or tsan)" >&2
+    echo "unknown kind '$KIND' (asan, asan-full or tsan)" >&2
     exit 2
     ;;
 esac
 
-if [[ $KIND == tsan ]]; then
-  # abseil and gRPC built with TSan from Debian's sources (cached; 23 min the first time on 2 cores):
-  # with Debian's uninstrumented gRPC every hand-over through it is a false report.
-  deps=$(scripts/build-tsan-deps.sh | tail -1)
-  # gRPC_DIR/absl_DIR too: a build directory configured before remembers the system's
-  flags+=(-DCMAKE_PREFIX_PATH="$deps" -DgRPC_DIR="$deps/lib/cmake/grpc" -Dabsl_DIR="$deps/lib/cmake/absl")
-  # (re)configure every time: the prefix is keyed by the versions it was built from
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug "${flags[@]}" >/dev/null
-elif [[ ! -f "$BUILD/build.ninja" ]]; then
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEGW_BUILD_BENCH=OFF "${flags[@]}"
-fi
+configure_sanitizer_build "$KIND" "$BUILD"
 echo "== build ($KIND, $BUILD)"
+start=$SECONDS
 if [[ -n ${SAN_TARGETS:-} ]]; then
   # shellcheck disable=SC2086  # a list of target names
   nice cmake --build "$BUILD" -j "$JOBS" --target $SAN_TARGETS
@@ -59,6 +58,27 @@ elif [[ $KIND == asan ]]; then
   nice cmake --build "$BUILD" -j "$JOBS"
 else
   nice cmake --build "$BUILD" -j "$JOBS" --target "${TSAN_TARGETS[@]}"
+fi
+echo "   built in $((SECONDS - start)) s"
+
+if [[ $KIND == tsan ]]; then
+  # abseil and gRPC built with TSan from Debian's sources (cached): with Debian's uninstrumented
+  # gRPC every hand-over through it is a false report. CI starts this build in the background
+  # at the start of its run; then this waits for it.
+  start=$SECONDS
+  deps=$(scripts/build-tsan-deps.sh | tail -1)
+  echo "   instrumented abseil and gRPC: $deps (waited $((SECONDS - start)) s)"
+  export LD_LIBRARY_PATH=$deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # Every gRPC and abseil library a test and the agent load must come from there, or TSan is
+  # blind to gRPC's synchronization and the run means nothing.
+  for exe in "$BUILD/agent/egress-agent" "$BUILD/tests/sanitizers/tsan_canary"; do
+    stray=$(ldd "$exe" | awk '/lib(grpc|gpr|upb|address_sorting|absl_)/ && $3 !~ "^'"$deps"'/lib/" {print $1 " => " $3}')
+    if [[ -n $stray ]]; then
+      echo "these libraries of $exe do not come from the instrumented prefix $deps/lib:" >&2
+      echo "$stray" >&2
+      exit 1
+    fi
+  done
 fi
 
 rm -rf "$LOGS"
@@ -82,7 +102,7 @@ filter=()
 if [[ $KIND == asan ]]; then
   echo "== unit + integration tests (ASan+UBSan)"
   ctest -LE e2e "${filter[@]}" --output-on-failure -j "$(nproc)" --timeout 900 || rc=1
-  if ctest -N -L e2e "${filter[@]}" | grep -q "Total Tests: [1-9]"; then
+  if [[ $e2e -eq 1 ]] && ctest -N -L e2e "${filter[@]}" | grep -q "Total Tests: [1-9]"; then
     if [[ $(id -u) -ne 0 ]]; then
       echo "e2e tests need root (ip netns, nftables); run as root" >&2
       rc=1
