@@ -1,6 +1,7 @@
 #pragma once
 // A throwaway topology of network namespaces for datapath tests, torn down on destruction and at
-// exit (also when a test fails half-way). Names are unique per process: egwt-dp-<pid>-<role>.
+// exit (also when a test fails half-way). Names are unique per process: egwt-dp<instance>-<pid>-<role>
+// (<instance>: EGW_TB_INSTANCE, see support/testbed.h).
 //
 //   client (10.244.1.2) --pod0-- A (node under test) --cl0-- B (another egress node)
 //                                |eg0 172.16.0.7            |eg0 172.16.0.8
@@ -22,6 +23,8 @@
 #include <string>
 #include <thread>
 
+#include "support/testbed.h"
+
 namespace egwtest {
 
 struct Cmd {
@@ -41,7 +44,7 @@ inline Cmd sh(const std::string& cmd) {
   return r;
 }
 
-inline std::string nsPrefix() { return "egwt-dp-" + std::to_string(::getpid()); }
+inline std::string nsPrefix() { return "egwt-dp" + testbedInstance().toStdString() + "-" + std::to_string(::getpid()); }
 inline std::string ns(const char* role) { return nsPrefix() + "-" + role; }
 
 inline void deleteAll() {
