@@ -37,8 +37,6 @@ const QString kNodeIp = QStringLiteral("172.16.0.7");
 const QString kVip = QStringLiteral("172.16.0.100");
 const QString kService = QStringLiteral("198.51.100.10");
 
-QString in(const QString& ns, const QString& cmd, int* rc = nullptr) { return bed.in(ns, cmd, rc); }
-
 QJsonValue json(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object().value(QStringLiteral("nftables")); }
 
 using egwtest::monoNs;
@@ -62,7 +60,7 @@ QJsonObject nodeOf(const QJsonObject& s, const QString& name) {
 }
 
 QString macOf(const QString& node) {
-  const auto links = QJsonDocument::fromJson(in(node, QStringLiteral("ip -j link show pub0")).toUtf8()).array();
+  const auto links = QJsonDocument::fromJson(bed.in(node, QStringLiteral("ip -j link show pub0")).toUtf8()).array();
   return links.isEmpty() ? QString() : links.first().toObject().value(QStringLiteral("address")).toString();
 }
 
@@ -162,7 +160,7 @@ std::int64_t pidOf(const QString& node) {
 // same in every role; docs/datapath.md).
 QStringList rules(const QString& node) {
   QStringList out;
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list table inet egress_gateway"))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list table inet egress_gateway"))).toArray()) {
     const auto r = i.toObject().value(QStringLiteral("rule")).toObject();
     if (!r.isEmpty()) out << r.value(QStringLiteral("comment")).toString();
   }
@@ -170,7 +168,7 @@ QStringList rules(const QString& node) {
 }
 
 int leaseElements(const QString& node, const QString& family) {
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list set %1 egress_gateway lease").arg(family))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list set %1 egress_gateway lease").arg(family))).toArray()) {
     const auto s = i.toObject().value(QStringLiteral("set")).toObject();
     if (!s.isEmpty()) return s.value(QStringLiteral("elem")).toArray().size();
   }
@@ -178,7 +176,7 @@ int leaseElements(const QString& node, const QString& family) {
 }
 
 qint64 fenceDrops(const QString& node) {
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list chain inet egress_gateway egress_fence"))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list chain inet egress_gateway egress_fence"))).toArray()) {
     const auto rule = i.toObject().value(QStringLiteral("rule")).toObject();
     for (const auto& e : rule.value(QStringLiteral("expr")).toArray()) {
       const auto c = e.toObject().value(QStringLiteral("counter")).toObject();
@@ -189,7 +187,7 @@ qint64 fenceDrops(const QString& node) {
 }
 
 QString route4000(const QString& node) {
-  const auto routes = QJsonDocument::fromJson(in(node, QStringLiteral("ip -j route show table 4000")).toUtf8()).array();
+  const auto routes = QJsonDocument::fromJson(bed.in(node, QStringLiteral("ip -j route show table 4000")).toUtf8()).array();
   for (const auto& r : routes)
     if (r.toObject().value(QStringLiteral("dst")).toString() == QLatin1String("default"))
       return r.toObject().value(QStringLiteral("gateway")).toString();
@@ -197,16 +195,16 @@ QString route4000(const QString& node) {
 }
 
 bool hasVip(const QString& node) {
-  return in(node, QStringLiteral("ip -4 -o addr show dev pub0")).contains(kVip + QLatin1Char('/'));
+  return bed.in(node, QStringLiteral("ip -4 -o addr show dev pub0")).contains(kVip + QLatin1Char('/'));
 }
 
 // The service's ARP cache for the VIP after asking afresh: flush, ping, read the entry.
 QString serviceArpForVip() {
-  in(QStringLiteral("ext"), QStringLiteral("ip neigh flush to %1 dev pub0").arg(kVip));
+  bed.in(QStringLiteral("ext"), QStringLiteral("ip neigh flush to %1 dev pub0").arg(kVip));
   int rc = 1;
-  in(QStringLiteral("ext"), QStringLiteral("ping -c1 -W1 %1").arg(kVip), &rc);
+  bed.in(QStringLiteral("ext"), QStringLiteral("ping -c1 -W1 %1").arg(kVip), &rc);
   if (rc != 0) return {};
-  const auto n = QJsonDocument::fromJson(in(QStringLiteral("ext"), QStringLiteral("ip -j neigh show to %1 dev pub0").arg(kVip)).toUtf8()).array();
+  const auto n = QJsonDocument::fromJson(bed.in(QStringLiteral("ext"), QStringLiteral("ip -j neigh show to %1 dev pub0").arg(kVip)).toUtf8()).array();
   return n.isEmpty() ? QString() : n.first().toObject().value(QStringLiteral("lladdr")).toString();
 }
 
