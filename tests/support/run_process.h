@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include "support/paths.h"
+
 namespace egwtest {
 
 struct Run {
@@ -33,7 +35,7 @@ inline Run runProcess(const QString& program, const QStringList& args, int timeo
 
 // The egressctl of this build.
 inline Run egressctl(const QStringList& args, int timeoutMs = 20000, const QByteArray& stdinData = {}) {
-  return runProcess(QStringLiteral(EGW_BINARY_DIR "/console/egressctl"), args, timeoutMs, stdinData);
+  return runProcess(egwtest::egressctlBinary(), args, timeoutMs, stdinData);
 }
 
 }  // namespace egwtest

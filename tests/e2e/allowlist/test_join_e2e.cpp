@@ -13,46 +13,27 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "support/testbed_shell.h"
+#include "support/testbed.h"
 
 namespace {
 
-const QString kPrefix = QStringLiteral("egwjoin-");
-const QString kRunDir = QStringLiteral("/tmp/egwjoin-run");
+const egwtest::Testbed bed{QStringLiteral("egwjoin")};
 const QString kNewNode = QStringLiteral("egress-4");
 const QString kNewIp = QStringLiteral("172.16.0.5");
 
-QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
-}
-
-QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
-
-// egressctl from the management namespace, asking the voters (the testbed's own client
-// settings, e.g. TLS, come from the testbed's `ctl-args`).
+// egressctl from the management namespace, asking the voters.
 QString ctl(const QString& args, int* rc = nullptr) {
-  return sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl $(" EGW_SOURCE_DIR
-                           "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --timeout 2s "
-                           "--endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 %2")
-                .arg(kPrefix, args),
-            rc);
+  return bed.ctl(QStringLiteral("--timeout 2s %1 %2").arg(egwtest::Testbed::voterEndpoints(), args), rc);
 }
 
 using egwtest::monoNs;
 
 QJsonObject status() {
-  int rc = 0;
-  auto out = sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl $(" EGW_SOURCE_DIR
-                               "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --timeout 1s "
-                               "--endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 "
-                               "status -o json 2>/dev/null")
-                    .arg(kPrefix),
-                &rc);
+  const auto out = bed.ctl(QStringLiteral("--timeout 1s %1 status -o json 2>/dev/null").arg(egwtest::Testbed::voterEndpoints()));
   return QJsonDocument::fromJson(out.toUtf8()).object();
 }
 
@@ -68,7 +49,7 @@ QString field(const QString& node, const char* key) { return nodeStatus(node).va
 
 // The service's allowlist as its owner keeps it: the elements of its nft set.
 QStringList serviceAllowlist() {
-  auto out = sh(QStringLiteral("ip netns exec %1ext nft -j list set inet partner allowlist").arg(kPrefix));
+  auto out = bed.in(QStringLiteral("ext"), QStringLiteral("nft -j list set inet partner allowlist"));
   QStringList ips;
   for (const auto& i : QJsonDocument::fromJson(out.toUtf8()).object().value(QStringLiteral("nftables")).toArray()) {
     const auto set = i.toObject().value(QStringLiteral("set")).toObject();
@@ -80,7 +61,7 @@ QStringList serviceAllowlist() {
 // Pod traffic (UDP 9000, TCP 8080: everything but the agents' probes to 443) that the service's
 // firewall refused: a black-holed packet. Counted by a rule the test puts before the drop.
 qint64 podPacketsRefused() {
-  auto out = sh(QStringLiteral("ip netns exec %1ext nft -j list counter inet partner pod_refused").arg(kPrefix));
+  auto out = bed.in(QStringLiteral("ext"), QStringLiteral("nft -j list counter inet partner pod_refused"));
   for (const auto& i : QJsonDocument::fromJson(out.toUtf8()).object().value(QStringLiteral("nftables")).toArray()) {
     const auto c = i.toObject().value(QStringLiteral("counter")).toObject();
     if (!c.isEmpty()) return c.value(QStringLiteral("packets")).toInteger();
@@ -88,12 +69,7 @@ qint64 podPacketsRefused() {
   return -1;
 }
 
-QJsonObject analyze(std::int64_t sinceNs) {
-  auto out = sh(QStringLiteral("python3 " EGW_SOURCE_DIR "/tests/e2e/testbed/traffic.py analyze %1/arrivals.log --since %2")
-                    .arg(kRunDir)
-                    .arg(sinceNs));
-  return QJsonDocument::fromJson(out.toUtf8()).object();
-}
+QJsonObject analyze(std::int64_t sinceNs) { return bed.analyze(sinceNs); }
 
 // Source IPs that reached the service since `sinceNs`, in order of first arrival.
 QStringList sourcesSince(std::int64_t sinceNs) {
@@ -103,18 +79,9 @@ QStringList sourcesSince(std::int64_t sinceNs) {
   return ips;
 }
 
-QString logs() {
-  return sh(QStringLiteral("tail -n 30 %1/egress-*.log; echo; " EGW_SOURCE_DIR "/tests/e2e/testbed/testbed.sh status").arg(kRunDir));
-}
+QString logs() { return bed.logs(); }
 
 }  // namespace
-
-#define TB(args)                          \
-  do {                                    \
-    int rc_ = 0;                          \
-    const auto out_ = tb(args, &rc_);     \
-    QVERIFY2(rc_ == 0, qPrintable(out_)); \
-  } while (false)
 
 class TestJoinE2e : public QObject {
   Q_OBJECT
@@ -124,7 +91,7 @@ class TestJoinE2e : public QObject {
   void killMaster(QString& old, QString& next, std::int64_t& faultNs) {
     QTRY_VERIFY2_WITH_TIMEOUT(!(old = master()).isEmpty(), qPrintable(logs()), 30000);
     faultNs = monoNs();
-    TB(QStringLiteral("kill %1 KILL").arg(old));
+    TB(bed, QStringLiteral("kill %1 KILL").arg(old));
     QTRY_VERIFY2_WITH_TIMEOUT(!(next = master()).isEmpty() && next != old, qPrintable(logs()), 30000);
   }
 
@@ -132,15 +99,15 @@ class TestJoinE2e : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     if (geteuid() != 0) QSKIP("needs root (network namespaces, nftables)");
-    TB(QStringLiteral("up --build " EGW_BINARY_DIR " --traffic"));
+    TB(bed, QStringLiteral("up --traffic"));
     // The test's eye on black-holing: pod packets the service refuses, counted before its drop.
     int rc = 0;
-    auto out = sh(QStringLiteral("ip netns exec %1ext nft add counter inet partner pod_refused && "
+    auto out = bed.sh(QStringLiteral("ip netns exec %1ext nft add counter inet partner pod_refused && "
                                  "ip netns exec %1ext nft insert rule inet partner input ip daddr 198.51.100.10 "
                                  "ip saddr != @allowlist tcp dport != 443 counter name pod_refused && "
                                  "ip netns exec %1ext nft insert rule inet partner input ip daddr 198.51.100.10 "
                                  "ip saddr != @allowlist meta l4proto udp counter name pod_refused")
-                      .arg(kPrefix),
+                      .arg(bed.prefix()),
                   &rc);
     QVERIFY2(rc == 0, qPrintable(out));
     QCOMPARE(podPacketsRefused(), 0);
@@ -149,7 +116,7 @@ class TestJoinE2e : public QObject {
 
   void newNodeJoinsPending() {
     // A high priority: whenever it may stand, it is the one the cluster would pick first.
-    TB(QStringLiteral("add-node --priority 500 %1 10.0.0.14 %2").arg(kNewNode, kNewIp));
+    TB(bed, QStringLiteral("add-node --priority 500 %1 10.0.0.14 %2").arg(kNewNode, kNewIp));
     QTRY_VERIFY2_WITH_TIMEOUT(field(kNewNode, "candidacy") == QStringLiteral("pending"), qPrintable(logs()), 30000);
     QCOMPARE(field(kNewNode, "egress_ip"), kNewIp);
     QCOMPARE(nodeStatus(kNewNode).value(QStringLiteral("voter")).toBool(), false);
@@ -198,7 +165,7 @@ class TestJoinE2e : public QObject {
     auto out = ctl(QStringLiteral("allowlist export --format csv --output %1").arg(csv), &rc);
     QVERIFY2(rc == 0, qPrintable(out));
     // The owner's side reads it with a CSV reader that is not ours and adds every IP.
-    out = sh(QStringLiteral("python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=\"\"))); "
+    out = bed.sh(QStringLiteral("python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=\"\"))); "
                             "assert r and list(r[0].keys())==[\"ip\",\"node\",\"role\",\"state\",\"first_seen\"], r; "
                             "print(\" \".join(x[\"ip\"] for x in r))' %1")
                  .arg(csv),
@@ -207,7 +174,7 @@ class TestJoinE2e : public QObject {
     const auto ips = out.trimmed().split(QLatin1Char(' '));
     QVERIFY2(ips.contains(kNewIp), qPrintable(out));
     for (const auto& ip : ips) {
-      out = sh(QStringLiteral("ip netns exec %1ext nft add element inet partner allowlist '{ %2 }'").arg(kPrefix, ip), &rc);
+      out = bed.in(QStringLiteral("ext"), QStringLiteral("nft add element inet partner allowlist '{ %1 }'").arg(ip), &rc);
       QVERIFY2(rc == 0, qPrintable(out));
     }
     QVERIFY(serviceAllowlist().contains(kNewIp));
@@ -230,7 +197,7 @@ class TestJoinE2e : public QObject {
 
   void removedFromTheServiceItIsNeverElected() {
     int rc = 0;
-    auto out = sh(QStringLiteral("ip netns exec %1ext nft delete element inet partner allowlist '{ %2 }'").arg(kPrefix, kNewIp), &rc);
+    auto out = bed.in(QStringLiteral("ext"), QStringLiteral("nft delete element inet partner allowlist '{ %1 }'").arg(kNewIp), &rc);
     QVERIFY2(rc == 0, qPrintable(out));
     QTRY_VERIFY2_WITH_TIMEOUT(field(kNewNode, "allowlist") == QStringLiteral("rejected"), qPrintable(logs()), 30000);
     QCOMPARE(field(kNewNode, "candidacy"), QStringLiteral("enabled"));  // still enabled: it just may not stand
@@ -247,13 +214,13 @@ class TestJoinE2e : public QObject {
     QVERIFY(!sourcesSince(faultNs).contains(kNewIp));
     QCOMPARE(podPacketsRefused(), refusedBefore);
     // Bring the killed voter back: the next step needs its vote.
-    TB(QStringLiteral("start %1").arg(old));
+    TB(bed, QStringLiteral("start %1").arg(old));
     QTRY_VERIFY2_WITH_TIMEOUT(!field(old, "role").isEmpty() && field(old, "role") != QStringLiteral("master"), qPrintable(logs()), 30000);
   }
 
   void newNodeCarriesTheTrafficWith172_16_0_5() {
     int rc = 0;
-    auto out = sh(QStringLiteral("ip netns exec %1ext nft add element inet partner allowlist '{ %2 }'").arg(kPrefix, kNewIp), &rc);
+    auto out = bed.in(QStringLiteral("ext"), QStringLiteral("nft add element inet partner allowlist '{ %1 }'").arg(kNewIp), &rc);
     QVERIFY2(rc == 0, qPrintable(out));
     QTRY_VERIFY2_WITH_TIMEOUT(field(kNewNode, "allowlist") == QStringLiteral("ok"), qPrintable(logs()), 30000);
     // The other candidates step aside (they stay voters), then the master is killed.
@@ -278,7 +245,7 @@ class TestJoinE2e : public QObject {
   }
 
   void cleanupTestCase() {
-    if (geteuid() == 0) tb(QStringLiteral("down"));
+    if (geteuid() == 0) bed.down();
   }
 };
 

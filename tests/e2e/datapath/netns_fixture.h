@@ -1,71 +1,32 @@
 #pragma once
 // A throwaway topology of network namespaces for datapath tests, torn down on destruction and at
-// exit (also when a test fails half-way). Names are unique per process: egwt-dp-<pid>-<role>.
+// exit (also when a test fails half-way). Names are unique per process: egwt-dp<instance>-<pid>-<role>
+// (<instance>: EGW_TB_INSTANCE, see support/testbed.h).
 //
 //   client (10.244.1.2) --pod0-- A (node under test) --cl0-- B (another egress node)
 //                                |eg0 172.16.0.7            |eg0 172.16.0.8
 //                                +------- br0 (ns "p") -----+------ server (172.16.0.1,
 //                                                                   198.51.100.10)
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <optional>
 #include <string>
-#include <thread>
+
+#include "support/netns.h"
+#include "support/testbed.h"
 
 namespace egwtest {
 
-struct Cmd {
-  int rc = -1;
-  std::string out;
-};
-
-inline Cmd sh(const std::string& cmd) {
-  Cmd r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-inline std::string nsPrefix() { return "egwt-dp-" + std::to_string(::getpid()); }
+inline std::string nsPrefix() { return "egwt-dp" + testbedInstance().toStdString() + "-" + std::to_string(::getpid()); }
 inline std::string ns(const char* role) { return nsPrefix() + "-" + role; }
 
 inline void deleteAll() {
   for (auto r : {"a", "b", "c", "s", "p"}) sh("ip netns del " + ns(r) + " 2>/dev/null");
-}
-
-// Runs fn on a thread that has entered `name`; sockets and libnftables/libnl contexts made
-// there stay in that namespace.
-inline void runIn(const std::string& name, const std::function<void()>& fn) {
-  std::thread t([&] {
-    int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) std::abort();
-    ::close(fd);
-    fn();
-  });
-  t.join();
-}
-
-inline bool enter(const std::string& name) {
-  int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::setns(fd, CLONE_NEWNET) == 0;
-  ::close(fd);
-  return ok;
 }
 
 inline Cmd in(const char* role, const std::string& cmd) { return sh("ip netns exec " + ns(role) + " " + cmd); }

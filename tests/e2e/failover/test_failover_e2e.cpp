@@ -7,29 +7,19 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTest>
 
-#include "support/testbed_shell.h"
+#include "support/testbed.h"
 
 namespace {
 
-const QString kPrefix = QStringLiteral("egwe2e-");
-const QString kRunDir = QStringLiteral("/tmp/egwe2e-run");
+const egwtest::Testbed bed{QStringLiteral("egwe2e")};
 const QString kAllow = QStringLiteral("172.16.0.7,172.16.0.8,172.16.0.9");
-
-QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
-}
-
-QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
 
 using egwtest::monoNs;
 
 QJsonObject status() {
-  auto out = sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl --timeout 1s $(" EGW_SOURCE_DIR
-                               "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 status -o json 2>/dev/null")
-                    .arg(kPrefix));
+  const auto out = bed.ctl(QStringLiteral("--timeout 1s %1 status -o json 2>/dev/null").arg(egwtest::Testbed::voterEndpoints()));
   return QJsonDocument::fromJson(out.toUtf8()).object();
 }
 
@@ -46,13 +36,7 @@ QString egressIpOf(const QString& node) {
   return {};
 }
 
-QJsonObject analyze(std::int64_t sinceNs) {
-  auto out = sh(QStringLiteral("python3 " EGW_SOURCE_DIR "/tests/e2e/testbed/traffic.py analyze %1/arrivals.log --since %2 --allow %3")
-                    .arg(kRunDir)
-                    .arg(sinceNs)
-                    .arg(kAllow));
-  return QJsonDocument::fromJson(out.toUtf8()).object();
-}
+QJsonObject analyze(std::int64_t sinceNs) { return bed.analyze(sinceNs, QStringLiteral("--allow ") + kAllow); }
 
 // The source IP of the latest arrivals (empty when nothing arrived since `sinceNs`).
 QString currentSource(std::int64_t sinceNs) {
@@ -62,7 +46,7 @@ QString currentSource(std::int64_t sinceNs) {
 
 // Packets the external service's own firewall dropped (sources not on its allowlist).
 qint64 serviceDrops() {
-  auto out = sh(QStringLiteral("ip netns exec %1ext nft -j list table inet partner").arg(kPrefix));
+  auto out = bed.in(QStringLiteral("ext"), QStringLiteral("nft -j list table inet partner"));
   const auto items = QJsonDocument::fromJson(out.toUtf8()).object().value(QStringLiteral("nftables")).toArray();
   qint64 drops = 0;
   for (const auto& i : items) {
@@ -79,25 +63,15 @@ qint64 serviceDrops() {
 // And the frames with a pod's source that entered the public bridge (the testbed's capture, by
 // the sender's bridge port), so a failure shows what leaked, when, and from which node.
 QString refusedFrom() {
-  return sh(QStringLiteral("ip netns exec %1ext nft list set inet partner refused_from; for n in egress-1 egress-2 egress-3 worker; do "
+  return bed.sh(QStringLiteral("ip netns exec %1ext nft list set inet partner refused_from; for n in egress-1 egress-2 egress-3 worker; do "
                            "echo \"$n: $(ip netns exec %1$n cat /sys/class/net/pub0/address /sys/class/net/clu0/address 2>/dev/null | tr '\\n' ' ')\"; done; "
                            "grep ' ip 10\\.244\\.' %2/capture.log | tail -n 20")
-                .arg(kPrefix, kRunDir));
+                .arg(bed.prefix(), bed.runDir()));
 }
 
-QString logs() {
-  return sh(QStringLiteral("tail -n 40 %1/egress-*.log %1/worker.log").arg(kRunDir));
-}
+QString logs() { return bed.logs(40); }
 
 }  // namespace
-
-// Runs a testbed command; the test fails at once (with the script's output) if it fails.
-#define TB(args)                                  \
-  do {                                            \
-    int rc_ = 0;                                  \
-    const auto out_ = tb(args, &rc_);             \
-    QVERIFY2(rc_ == 0, qPrintable(out_));         \
-  } while (false)
 
 class TestFailoverE2e : public QObject {
   Q_OBJECT
@@ -142,9 +116,7 @@ class TestFailoverE2e : public QObject {
  private slots:
   void initTestCase() {
     if (geteuid() != 0) QSKIP("needs root: network namespaces and nftables");
-    int rc = 0;
-    auto out = tb(QStringLiteral("up --build " EGW_BINARY_DIR " --traffic --capture"), &rc);
-    QVERIFY2(rc == 0, qPrintable(out));
+    TB(bed, QStringLiteral("up --traffic --capture"));
     QString m;
     settle(m);
     if (QTest::currentTestFailed()) return;
@@ -180,12 +152,12 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    TB(QStringLiteral("kill %1 KILL").arg(old));
+    TB(bed, QStringLiteral("kill %1 KILL").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     if (QTest::currentTestFailed()) return;
     // The killed node comes back as a follower: no preemption, no second switch.
-    TB(QStringLiteral("start %1").arg(old));
+    TB(bed, QStringLiteral("start %1").arg(old));
     QTRY_VERIFY_WITH_TIMEOUT(status().value(QStringLiteral("nodes")).toArray().size() == 4 && master() == next, 15000);
     const auto back = monoNs();
     QTRY_VERIFY_WITH_TIMEOUT(analyze(back).value(QStringLiteral("udp")).toInt() > 200, 10000);
@@ -199,12 +171,12 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    TB(QStringLiteral("kill %1 STOP").arg(old));
+    TB(bed, QStringLiteral("kill %1 STOP").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     if (QTest::currentTestFailed()) return;
     const auto woke = monoNs();
-    TB(QStringLiteral("kill %1 CONT").arg(old));
+    TB(bed, QStringLiteral("kill %1 CONT").arg(old));
     // It wakes with a stale lease: it must step down, and never carry traffic again.
     QTRY_VERIFY_WITH_TIMEOUT(analyze(woke).value(QStringLiteral("udp")).toInt() > 200, 10000);
     const auto a = analyze(t);
@@ -223,10 +195,10 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    TB(QStringLiteral("exec %1 ip link set clu0 down").arg(old));
+    TB(bed, QStringLiteral("exec %1 ip link set clu0 down").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
-    TB(QStringLiteral("exec %1 ip link set clu0 up").arg(old));
+    TB(bed, QStringLiteral("exec %1 ip link set clu0 up").arg(old));
     QTRY_VERIFY_WITH_TIMEOUT(status().value(QStringLiteral("nodes")).toArray().size() == 4, 15000);
   }
 
@@ -236,10 +208,10 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    TB(QStringLiteral("exec %1 ip link set pub0 down").arg(old));
+    TB(bed, QStringLiteral("exec %1 ip link set pub0 down").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
-    TB(QStringLiteral("exec %1 ip link set pub0 up").arg(old));
+    TB(bed, QStringLiteral("exec %1 ip link set pub0 up").arg(old));
   }
 
   void sigtermHandsOver() {
@@ -248,17 +220,15 @@ class TestFailoverE2e : public QObject {
     if (QTest::currentTestFailed()) return;
     const auto oldIp = egressIpOf(old);
     const auto t = monoNs();
-    TB(QStringLiteral("kill %1 TERM").arg(old));
+    TB(bed, QStringLiteral("kill %1 TERM").arg(old));
     QString next;
     expectMoved(old, oldIp, t, next);
     // The old master's last status report carries its handover event to the others.
     auto events = [] {
-      return sh(QStringLiteral("ip netns exec %1mgmt " EGW_BINARY_DIR "/console/egressctl $(" EGW_SOURCE_DIR
-                               "/tests/e2e/testbed/testbed.sh ctl-args 2>/dev/null) --endpoint 10.0.0.11:7401 --endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 events -o json")
-                    .arg(kPrefix));
+      return bed.ctl(egwtest::Testbed::voterEndpoints() + QStringLiteral(" events -o json"));
     };
     QTRY_VERIFY2_WITH_TIMEOUT(events().contains(QStringLiteral("\"kind\": \"handover\"")), qPrintable(events()), 10000);
-    TB(QStringLiteral("start %1").arg(old));
+    TB(bed, QStringLiteral("start %1").arg(old));
   }
 
   void theServiceNeverSawAnIpOutsideItsAllowlist() {
@@ -270,12 +240,8 @@ class TestFailoverE2e : public QObject {
 
   void cleanupTestCase() {
     // A failed run keeps the testbed's logs (agents, capture, arrivals) for the post-mortem.
-    if (failed_) {
-      const auto keep = QStringLiteral("/tmp/egwe2e-failed");
-      sh(QStringLiteral("rm -rf %1 && cp -r %2 %1").arg(keep, kRunDir));
-      qWarning("testbed logs kept in %s", qPrintable(keep));
-    }
-    tb(QStringLiteral("down"));
+    if (failed_) bed.keepRunDir();
+    bed.down();
   }
 };
 

@@ -19,10 +19,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTest>
 
-#include "support/testbed_shell.h"
+#include "support/testbed.h"
 
 #include <algorithm>
 #include <optional>
@@ -30,8 +29,7 @@
 
 namespace {
 
-const QString kPrefix = QStringLiteral("egwfn-");
-const QString kRunDir = QStringLiteral("/tmp/egwfn-run");
+const egwtest::Testbed bed{QStringLiteral("egwfn")};
 // The frozen node: the local pod sits behind it (testbed.sh add_local_pod).
 const QString kNode = QStringLiteral("egress-1");
 const QString kNodePort = QStringLiteral("e1-pub");  // its port on the public bridge
@@ -39,36 +37,16 @@ const QString kNodeIp = QStringLiteral("172.16.0.7");
 const QString kVip = QStringLiteral("172.16.0.100");
 const QString kService = QStringLiteral("198.51.100.10");
 
-QString sh(const QString& cmd, int* rc = nullptr, int timeoutMs = 60000) {
-  return egwtest::testbedShell(kPrefix, kRunDir, cmd, rc, timeoutMs);
-}
-
-QString tb(const QString& args, int* rc = nullptr) { return sh(egwtest::testbedScript() + QLatin1Char(' ') + args, rc); }
-
-// A command in one of the testbed's namespaces.
-QString in(const QString& ns, const QString& cmd, int* rc = nullptr) {
-  return sh(QStringLiteral("ip netns exec %1%2 %3").arg(kPrefix, ns, cmd), rc);
-}
-
 QJsonValue json(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object().value(QStringLiteral("nftables")); }
 
 using egwtest::monoNs;
 
 constexpr std::int64_t kMs = 1'000'000;
 
-// The testbed's client settings for egressctl (TLS when the testbed makes certificates).
-QString ctlArgs() {
-  int rc = 0;
-  const auto out = tb(QStringLiteral("ctl-args 2>/dev/null"), &rc);
-  return rc == 0 ? out.trimmed() : QString();
-}
-
 // egress-1 last: while it is frozen, egressctl would wait out its timeout on it first.
 QString egressctl(const QString& args,
                   const QString& endpoints = QStringLiteral("--endpoint 10.0.0.12:7401 --endpoint 10.0.0.13:7401 --endpoint 10.0.0.11:7401")) {
-  static const QString settings = ctlArgs();
-  return in(QStringLiteral("mgmt"),
-            QStringLiteral(EGW_BINARY_DIR "/console/egressctl --timeout 1s %1 %2 %3 2>&1").arg(settings, endpoints, args));
+  return bed.ctl(QStringLiteral("--timeout 1s %1 %2 2>&1").arg(endpoints, args));
 }
 
 QJsonObject status() { return QJsonDocument::fromJson(egressctl(QStringLiteral("status -o json")).toUtf8()).object(); }
@@ -82,11 +60,11 @@ QJsonObject nodeOf(const QJsonObject& s, const QString& name) {
 }
 
 QString macOf(const QString& node) {
-  const auto links = QJsonDocument::fromJson(in(node, QStringLiteral("ip -j link show pub0")).toUtf8()).array();
+  const auto links = QJsonDocument::fromJson(bed.in(node, QStringLiteral("ip -j link show pub0")).toUtf8()).array();
   return links.isEmpty() ? QString() : links.first().toObject().value(QStringLiteral("address")).toString();
 }
 
-QString logs() { return sh(QStringLiteral("tail -n 30 %1/egress-*.log %1/worker.log").arg(kRunDir)); }
+QString logs() { return bed.logs(); }
 
 // ---- what the service received (traffic.py recorder) ----
 
@@ -98,7 +76,7 @@ struct Arrival {
 
 std::vector<Arrival> arrivals(std::int64_t since) {
   std::vector<Arrival> out;
-  QFile f(kRunDir + QStringLiteral("/arrivals.log"));
+  QFile f(bed.runFile(QStringLiteral("arrivals.log")));
   if (!f.open(QIODevice::ReadOnly)) return out;
   for (const auto& line : f.readAll().split('\n')) {
     const auto p = line.split(' ');
@@ -133,7 +111,7 @@ struct Frame {
 
 std::vector<Frame> frames(std::int64_t since) {
   std::vector<Frame> out;
-  QFile f(kRunDir + QStringLiteral("/capture.log"));
+  QFile f(bed.runFile(QStringLiteral("capture.log")));
   if (!f.open(QIODevice::ReadOnly)) return out;
   for (const auto& line : f.readAll().split('\n')) {
     const auto p = line.split(' ');
@@ -172,7 +150,7 @@ bool podTraffic(const Frame& f) {
 // ---- the frozen node's kernel state ----
 
 std::int64_t pidOf(const QString& node) {
-  QFile f(kRunDir + QLatin1Char('/') + node + QStringLiteral(".pid"));
+  QFile f(bed.runFile(node + QStringLiteral(".pid")));
   if (!f.open(QIODevice::ReadOnly)) return -1;
   return f.readAll().trimmed().toLongLong();
 }
@@ -182,7 +160,7 @@ std::int64_t pidOf(const QString& node) {
 // same in every role; docs/datapath.md).
 QStringList rules(const QString& node) {
   QStringList out;
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list table inet egress_gateway"))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list table inet egress_gateway"))).toArray()) {
     const auto r = i.toObject().value(QStringLiteral("rule")).toObject();
     if (!r.isEmpty()) out << r.value(QStringLiteral("comment")).toString();
   }
@@ -190,7 +168,7 @@ QStringList rules(const QString& node) {
 }
 
 int leaseElements(const QString& node, const QString& family) {
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list set %1 egress_gateway lease").arg(family))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list set %1 egress_gateway lease").arg(family))).toArray()) {
     const auto s = i.toObject().value(QStringLiteral("set")).toObject();
     if (!s.isEmpty()) return s.value(QStringLiteral("elem")).toArray().size();
   }
@@ -198,7 +176,7 @@ int leaseElements(const QString& node, const QString& family) {
 }
 
 qint64 fenceDrops(const QString& node) {
-  for (const auto& i : json(in(node, QStringLiteral("nft -j list chain inet egress_gateway egress_fence"))).toArray()) {
+  for (const auto& i : json(bed.in(node, QStringLiteral("nft -j list chain inet egress_gateway egress_fence"))).toArray()) {
     const auto rule = i.toObject().value(QStringLiteral("rule")).toObject();
     for (const auto& e : rule.value(QStringLiteral("expr")).toArray()) {
       const auto c = e.toObject().value(QStringLiteral("counter")).toObject();
@@ -209,7 +187,7 @@ qint64 fenceDrops(const QString& node) {
 }
 
 QString route4000(const QString& node) {
-  const auto routes = QJsonDocument::fromJson(in(node, QStringLiteral("ip -j route show table 4000")).toUtf8()).array();
+  const auto routes = QJsonDocument::fromJson(bed.in(node, QStringLiteral("ip -j route show table 4000")).toUtf8()).array();
   for (const auto& r : routes)
     if (r.toObject().value(QStringLiteral("dst")).toString() == QLatin1String("default"))
       return r.toObject().value(QStringLiteral("gateway")).toString();
@@ -217,16 +195,16 @@ QString route4000(const QString& node) {
 }
 
 bool hasVip(const QString& node) {
-  return in(node, QStringLiteral("ip -4 -o addr show dev pub0")).contains(kVip + QLatin1Char('/'));
+  return bed.in(node, QStringLiteral("ip -4 -o addr show dev pub0")).contains(kVip + QLatin1Char('/'));
 }
 
 // The service's ARP cache for the VIP after asking afresh: flush, ping, read the entry.
 QString serviceArpForVip() {
-  in(QStringLiteral("ext"), QStringLiteral("ip neigh flush to %1 dev pub0").arg(kVip));
+  bed.in(QStringLiteral("ext"), QStringLiteral("ip neigh flush to %1 dev pub0").arg(kVip));
   int rc = 1;
-  in(QStringLiteral("ext"), QStringLiteral("ping -c1 -W1 %1").arg(kVip), &rc);
+  bed.in(QStringLiteral("ext"), QStringLiteral("ping -c1 -W1 %1").arg(kVip), &rc);
   if (rc != 0) return {};
-  const auto n = QJsonDocument::fromJson(in(QStringLiteral("ext"), QStringLiteral("ip -j neigh show to %1 dev pub0").arg(kVip)).toUtf8()).array();
+  const auto n = QJsonDocument::fromJson(bed.in(QStringLiteral("ext"), QStringLiteral("ip -j neigh show to %1 dev pub0").arg(kVip)).toUtf8()).array();
   return n.isEmpty() ? QString() : n.first().toObject().value(QStringLiteral("lladdr")).toString();
 }
 
@@ -253,11 +231,7 @@ class TestFencingE2e : public QObject {
     vip_ = mode == QLatin1String("virtual-ip");
     src_ = vip_ ? kVip : kNodeIp;
     t0_ = tCont_ = 0;
-    int rc = 0;
-    const auto up = tb(QStringLiteral("up --build " EGW_BINARY_DIR " --mode %1 --traffic --local-pod --capture%2")
-                           .arg(mode, vip_ ? QStringLiteral(" --arp-probe") : QString()),
-                       &rc);
-    QVERIFY2(rc == 0, qPrintable(up));
+    TB(bed, QStringLiteral("up --mode %1 --traffic --local-pod --capture%2").arg(mode, vip_ ? QStringLiteral(" --arp-probe") : QString()));
     QTRY_VERIFY2_WITH_TIMEOUT(!master().isEmpty(), qPrintable(logs()), 60000);
     // A planned handover (the product's own) to egress-1, which the local pod sits behind. The
     // master takes it; until egress-1 is eligible (its allowlist probe passed) it is refused.
@@ -366,7 +340,7 @@ class TestFencingE2e : public QObject {
   // SIGCONT: the agent finds its lease gone, steps down, removes its master state and follows
   // the new master; it never becomes master again.
   void thaw() {
-    const auto logSize = QFile(kRunDir + QLatin1Char('/') + kNode + QStringLiteral(".log")).size();
+    const auto logSize = QFile(bed.runFile(kNode + QStringLiteral(".log"))).size();
     const auto tCont = tCont_ = monoNs();
     const auto contWall = QDateTime::currentDateTimeUtc();
     QVERIFY(::kill(pid_t(pidOf(kNode)), SIGCONT) == 0);
@@ -383,7 +357,7 @@ class TestFencingE2e : public QObject {
           vip_ ? ", VIP" : "", ms(tClean - tCont));
     {
       // The agent's own account: its log line for the follower ruleset (UTC wall clock).
-      QFile log(kRunDir + QLatin1Char('/') + kNode + QStringLiteral(".log"));
+      QFile log(bed.runFile(kNode + QStringLiteral(".log")));
       if (log.open(QIODevice::ReadOnly) && log.seek(logSize))
         for (const auto& line : QString::fromUtf8(log.readAll()).split(QLatin1Char('\n')))
           if (line.contains(QStringLiteral("applied follower"))) {
@@ -403,7 +377,7 @@ class TestFencingE2e : public QObject {
     QVERIFY(!s.value(QStringLiteral("master")).toString().isEmpty());
     QVERIFY(s.value(QStringLiteral("master")).toString() != kNode);
     QCOMPARE(nodeOf(s, kNode).value(QStringLiteral("role")).toString(), QStringLiteral("follower"));
-    QFile log(kRunDir + QLatin1Char('/') + kNode + QStringLiteral(".log"));
+    QFile log(bed.runFile(kNode + QStringLiteral(".log")));
     QVERIFY(log.open(QIODevice::ReadOnly) && log.seek(logSize));
     const auto after = QString::fromUtf8(log.readAll());
     QVERIFY2(!after.contains(QStringLiteral(": role master")), qPrintable(after));
@@ -415,14 +389,10 @@ class TestFencingE2e : public QObject {
   }
 
   void cleanup() {
-    if (QTest::currentTestFailed()) {
-      const auto keep = QStringLiteral("/tmp/egwfn-failed-") + QString::fromLatin1(QTest::currentTestFunction());
-      sh(QStringLiteral("rm -rf %1 && cp -r %2 %1").arg(keep, kRunDir));
-      qWarning("testbed logs kept in %s", qPrintable(keep));
-    }
-    tb(QStringLiteral("down"));
+    if (QTest::currentTestFailed()) bed.keepRunDir(QLatin1Char('-') + QString::fromLatin1(QTest::currentTestFunction()));
+    bed.down();
   }
-  void cleanupTestCase() { tb(QStringLiteral("down")); }
+  void cleanupTestCase() { bed.down(); }
 
   // primary-ip: egress-1 SNATs both pods (the worker's and its own) to 172.16.0.7.
   void frozenMasterIsFencedPrimaryIp() {

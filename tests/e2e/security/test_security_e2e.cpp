@@ -25,6 +25,8 @@
 #include "egressgw/v1/cluster.grpc.pb.h"
 #include "egressgw/v1/peer.grpc.pb.h"
 #include "egw/version.h"
+#include "support/paths.h"
+#include "support/run_process.h"
 
 namespace pb = egressgw::v1;
 
@@ -51,20 +53,7 @@ std::shared_ptr<grpc::ChannelCredentials> tlsCreds(const Pem& p) {
   return grpc::SslCredentials(o);
 }
 
-struct Run {
-  int code;
-  QString out, err;
-};
-Run run(const QString& exe, const QStringList& args, int timeoutMs = 30000) {
-  QProcess p;
-  p.start(exe, args);
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-    return {-1, {}, QStringLiteral("timeout")};
-  }
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+egwtest::Run run(const QString& exe, const QStringList& args) { return egwtest::runProcess(exe, args, 30000); }
 
 }  // namespace
 
@@ -98,7 +87,7 @@ class TestSecurityE2e : public QObject {
   Pem nodeCert(const QString& name) { return pem(certs_ + QLatin1Char('/') + name, QStringLiteral("node.pem"), QStringLiteral("node-key.pem")); }
 
   bool makeCerts(const QString& d, const QStringList& args) {
-    auto r = run(QStringLiteral(EGW_SOURCE_DIR "/scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), d} + args);
+    auto r = run(egwtest::sourcePath(u"scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), d} + args);
     if (r.code != 0) qWarning("make-certs.sh %s: %s", qPrintable(args.join(QLatin1Char(' '))), qPrintable(r.err));
     return r.code == 0;
   }
@@ -138,7 +127,7 @@ class TestSecurityE2e : public QObject {
     n.proc = std::make_unique<QProcess>();
     n.proc->setProcessChannelMode(QProcess::MergedChannels);
     n.proc->setStandardOutputFile(n.log, QIODevice::Append);
-    n.proc->start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"),
+    n.proc->start(egwtest::agentBinary(),
                   {QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")});
     QVERIFY(n.proc->waitForStarted());
   }
@@ -438,7 +427,7 @@ class TestSecurityE2e : public QObject {
     QVERIFY2(QString::fromStdString(st.error_message()).contains(QStringLiteral("needs an operator certificate; this one is a viewer (CN=viewer)")),
              st.error_message().c_str());
 
-    const QString ctl = QStringLiteral(EGW_BINARY_DIR "/console/egressctl");
+    const QString ctl = egwtest::egressctlBinary();
     auto viewer = run(ctl, {QStringLiteral("--tls-dir"), certs_ + QStringLiteral("/viewer"), QStringLiteral("--endpoint"), m->api(),
                             QStringLiteral("--timeout"), QStringLiteral("5s"), QStringLiteral("handover")});
     QCOMPARE(viewer.code, 1);

@@ -2,7 +2,7 @@
 // protocol versions, strangers with huge terms, malformed field combinations. Every one is refused
 // at the transport (Ack.accepted false with a reason) or ignored with a log line; no agent
 // crashes, and the cluster keeps its master and its term.
-#include "agent_procs.h"
+#include "support/agent_procs.h"
 #include "egw/version.h"
 
 using namespace egwtest;

@@ -6,7 +6,7 @@
 // does not stand.
 #include <QTcpServer>
 
-#include "agent_procs.h"
+#include "support/agent_procs.h"
 #include "support/run_process.h"
 
 using namespace egwtest;

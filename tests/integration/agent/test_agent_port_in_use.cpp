@@ -5,7 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "agent_procs.h"
+#include "support/agent_procs.h"
+#include "support/paths.h"
 
 using namespace egwtest;
 
@@ -47,7 +48,7 @@ class TestAgentPortInUse : public QObject {
   int runToExit(const QString& config, QString* output) {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"),
+    p.start(egwtest::agentBinary(),
             {QStringLiteral("--config"), config, QStringLiteral("--no-datapath")});
     if (!p.waitForStarted() || !p.waitForFinished(20000)) {
       p.kill();

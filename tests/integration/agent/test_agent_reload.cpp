@@ -1,7 +1,7 @@
 // SIGHUP on a real agent: a priority change is applied and shows in the Cluster API; a voters
 // change is refused (needs a restart); an invalid file is refused with FILE:LINE: key. The agent
 // keeps running and the cluster keeps its master throughout.
-#include "agent_procs.h"
+#include "support/agent_procs.h"
 
 using namespace egwtest;
 

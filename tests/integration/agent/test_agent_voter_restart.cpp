@@ -7,7 +7,8 @@
 #include <QFile>
 #include <QMap>
 
-#include "agent_procs.h"
+#include "support/agent_procs.h"
+#include "support/paths.h"
 
 using namespace egwtest;
 
@@ -81,7 +82,7 @@ class TestAgentVoterRestart : public QObject {
                                .arg(t.elapsed())
                                .arg(c_->summary());
       qWarning("%s", qPrintable(text));
-      QFile f(QStringLiteral(EGW_BINARY_DIR "/slow-convergence.log"));
+      QFile f(egwtest::binaryPath(u"slow-convergence.log"));
       if (f.open(QIODevice::Append)) f.write(text.toUtf8());
     }
     return ok;

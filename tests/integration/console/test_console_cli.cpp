@@ -2,8 +2,10 @@
 #include <QtCore/QProcess>
 #include <QtTest/QTest>
 
+#include "support/paths.h"
+
 namespace {
-QString bin(const char* rel) { return QStringLiteral(EGW_BINARY_DIR "/") + QLatin1String(rel); }
+QString bin(const char* rel) { return egwtest::binaryDir() + QLatin1Char('/') + QLatin1String(rel); }
 }  // namespace
 
 class TestConsoleCli : public QObject {

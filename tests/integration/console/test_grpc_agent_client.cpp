@@ -7,7 +7,7 @@
 
 #include "core/grpc_agent_client.h"
 #include "egw/version.h"
-#include "integration/console/fake_cluster_server.h"
+#include "fakes/fake_cluster_server.h"
 
 using namespace egw::console;
 using egw::testing::FakeCluster;

@@ -38,6 +38,7 @@
 #include "egressgw/v1/peer.pb.h"
 #include "egw/journal.h"
 #include "io/state_store.h"
+#include "support/paths.h"
 
 namespace {
 
@@ -54,6 +55,7 @@ struct Run {
 // Starts the writer, kills it (after READY plus a random delay, or, when early, at a random
 // moment during start-up and recovery), and returns what it acknowledged.
 Run runOnce(const std::string& dir, std::uint64_t incarnation, bool early, std::uint64_t delayUs) {
+  static const std::string writer = egwtest::binaryPath(u"tests/integration/crash/crash_writer").toStdString();
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) qFatal("pipe: %s", std::strerror(errno));
   const pid_t pid = ::fork();
@@ -61,7 +63,7 @@ Run runOnce(const std::string& dir, std::uint64_t incarnation, bool early, std::
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
     const std::string inc = std::to_string(incarnation);
-    ::execl(CRASH_WRITER, CRASH_WRITER, dir.c_str(), inc.c_str(), static_cast<char*>(nullptr));
+    ::execl(writer.c_str(), writer.c_str(), dir.c_str(), inc.c_str(), static_cast<char*>(nullptr));
     std::_Exit(127);
   }
   ::close(fds[1]);

@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "integration/api/api_fixture.h"
+#include "support/paths.h"
 #include "support/run_process.h"
 
 using namespace egwtest;
@@ -48,7 +49,7 @@ class TestEgressctl : public QObject {
 
  private slots:
   void initTestCase() {
-    QVERIFY(QFile::exists(QStringLiteral(EGW_BINARY_DIR "/console/egressctl")));
+    QVERIFY(QFile::exists(egwtest::egressctlBinary()));
     api_.limits.mutatingBurst = 100;  // every egressctl run comes from 127.0.0.1
     QVERIFY(api_.start());
     QVERIFY(api_.store->merge(joined("egress-4", 1764158400000, 1)).ok());  // 2025-11-26T12:00:00Z
@@ -225,7 +226,7 @@ class TestEgressctl : public QObject {
 
   void eventsFollowStreamsLiveEvents() {
     QProcess p;
-    p.start(QStringLiteral(EGW_BINARY_DIR "/console/egressctl"),
+    p.start(egwtest::egressctlBinary(),
             {QStringLiteral("--endpoint"), ep(api_), QStringLiteral("events"), QStringLiteral("--follow"),
              QStringLiteral("-o"), QStringLiteral("json"), QStringLiteral("--since"), QStringLiteral("3")});
     QVERIFY(p.waitForStarted());
@@ -247,7 +248,7 @@ class TestEgressctl : public QObject {
     const int port = api.grpc.port;
     QVERIFY(api.store->append("k", "egress-1", 1, "first").ok());
     QProcess p;
-    p.start(QStringLiteral(EGW_BINARY_DIR "/console/egressctl"),
+    p.start(egwtest::egressctlBinary(),
             {QStringLiteral("--endpoint"), ep(api), QStringLiteral("events"), QStringLiteral("--follow"),
              QStringLiteral("-o"), QStringLiteral("json")});
     QVERIFY(p.waitForStarted());

@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "integration/api/api_fixture.h"
+#include "support/paths.h"
 #include "support/run_process.h"
 
 using namespace egwtest;
@@ -47,7 +48,7 @@ class TestEgressctlDrift : public QObject {
 
  private slots:
   void initTestCase() {
-    QVERIFY(QFile::exists(QStringLiteral(EGW_BINARY_DIR "/console/egressctl")));
+    QVERIFY(QFile::exists(egwtest::egressctlBinary()));
     QVERIFY(dir_.isValid());
     QVERIFY(api_.start());
   }

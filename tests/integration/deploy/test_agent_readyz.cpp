@@ -6,7 +6,7 @@
 
 #include <QtTest>
 
-#include "integration/agent/agent_procs.h"
+#include "support/agent_procs.h"
 
 using namespace egwtest;
 

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "io/sd_notify.h"
+#include "support/paths.h"
 
 namespace {
 
@@ -134,7 +135,7 @@ class TestSdNotify : public QObject {
     env.insert(QStringLiteral("NOTIFY_SOCKET"), QString::fromStdString(s.address()));
     agent.setProcessEnvironment(env);
     agent.setProcessChannelMode(QProcess::MergedChannels);
-    agent.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), config, QStringLiteral("--no-datapath")});
+    agent.start(egwtest::agentBinary(), {QStringLiteral("--config"), config, QStringLiteral("--no-datapath")});
     QVERIFY(agent.waitForStarted());
     auto out = [&] { return QString::fromUtf8(agent.readAll()); };
 

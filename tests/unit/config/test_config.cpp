@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include "egw/config.h"
+#include "support/paths.h"
 
 using namespace egw;
 
@@ -89,7 +90,7 @@ class TestConfig : public QObject {
   }
 
   void examplesAreValid() {
-    QDir dir(QStringLiteral(EGW_SOURCE_DIR "/resources/examples"));
+    QDir dir(egwtest::sourcePath(u"resources/examples"));
     const auto files = dir.entryList({QStringLiteral("*.yaml")}, QDir::Files);
     QVERIFY(files.size() >= 3);
     for (const auto& f : files) {

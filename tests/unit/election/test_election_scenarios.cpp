@@ -25,6 +25,7 @@
 #include <stdexcept>
 
 #include "unit/election/cluster.h"
+#include "support/paths.h"
 
 using namespace egw::election;
 using namespace egw::election::testing;
@@ -226,7 +227,7 @@ std::string render(const std::vector<Block>& blocks, const std::vector<std::vect
   return s;
 }
 
-QString scenarioDir() { return QStringLiteral(EGW_SOURCE_DIR "/tests/unit/election/scenarios"); }
+QString scenarioDir() { return egwtest::sourcePath(u"tests/unit/election/scenarios"); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/ruleset.h"
+#include "support/paths.h"
 
 using namespace egw;
 
@@ -54,7 +55,7 @@ DesiredState stateFor(DatapathRole role) {
 }
 
 QString goldenPath(const QString& name) {
-  return QStringLiteral(EGW_SOURCE_DIR "/tests/unit/ruleset/golden/") + name + QStringLiteral(".nft");
+  return egwtest::sourcePath(u"tests/unit/ruleset/golden/") + name + QStringLiteral(".nft");
 }
 
 std::string readFile(const QString& path) {

@@ -7,7 +7,6 @@
 using namespace egw::auth;
 
 namespace {
-Identity cert(const std::string& subject) { return identityFrom("ssl", subject, "ipv4:10.0.0.5:40000"); }
 QString msg(const grpc::Status& s) { return QString::fromStdString(s.error_message()); }
 }  // namespace
 
@@ -70,43 +69,67 @@ class TestAuth : public QObject {
     QCOMPARE(addressOf("unix:/run/x.sock"), std::string("unix:/run/x.sock"));
   }
 
-  void apiRoles() {
-    const auto viewer = cert("CN=bob,OU=viewer,O=egress-gateway");
-    const auto op = cert("CN=alice,OU=operator,O=egress-gateway");
-    const auto node = cert("CN=egress-1,OU=node,O=egress-gateway");
-    const auto roleless = cert("CN=mallory,O=egress-gateway");
-    for (const auto* who : {&viewer, &op, &node}) QVERIFY(authorizeApi(*who, ApiAccess::Read, "Watch", true).ok());
-    QVERIFY(authorizeApi(op, ApiAccess::Mutate, "handover", true).ok());
-    auto denied = authorizeApi(viewer, ApiAccess::Mutate, "handover", true);
-    QCOMPARE(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    QCOMPARE(msg(denied), QStringLiteral("handover needs an operator certificate; this one is a viewer (CN=bob)"));
-    auto byNode = authorizeApi(node, ApiAccess::Mutate, "enable candidacy of egress-4", true);
-    QCOMPARE(byNode.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    QVERIFY2(msg(byNode).contains(QStringLiteral("this one is a node (CN=egress-1)")), qPrintable(msg(byNode)));
-    auto noRole = authorizeApi(roleless, ApiAccess::Read, "Watch", true);
-    QCOMPARE(noRole.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    QVERIFY2(msg(noRole).contains(QStringLiteral("CN=mallory")) && msg(noRole).contains(QStringLiteral("has no role")),
-             qPrintable(msg(noRole)));
+  // Who may call what: one call per row, the status it gets and what its message must say.
+  void authorize_data() {
+    QTest::addColumn<QString>("transport");  // "ssl" or "insecure", as gRPC reports it; "ssl": the
+                                             // API listener has tls
+    QTest::addColumn<QString>("subject");    // the client certificate's subject; empty: none
+    QTest::addColumn<QString>("address");    // the caller's address, as gRPC reports it
+    QTest::addColumn<QString>("call");       // "read ACTION", "mutate ACTION" (API), "peer NODE"
+    QTest::addColumn<int>("code");           // grpc::StatusCode
+    QTest::addColumn<QStringList>("says");   // fragments of the message; "=TEXT": the whole message
+
+    const QString ssl = QStringLiteral("ssl"), insecure = QStringLiteral("insecure"), client = QStringLiteral("ipv4:10.0.0.5:40000");
+    const QString viewer = QStringLiteral("CN=bob,OU=viewer,O=egress-gateway"), op = QStringLiteral("CN=alice,OU=operator,O=egress-gateway"),
+                  node = QStringLiteral("CN=egress-1,OU=node,O=egress-gateway"), node2 = QStringLiteral("CN=egress-2,OU=node,O=egress-gateway");
+    auto row = [](const char* tag, const QString& transport, const QString& subject, const QString& address, const char* call,
+                  grpc::StatusCode code, const QStringList& says = {}) {
+      QTest::newRow(tag) << transport << subject << address << QString::fromUtf8(call) << int(code) << says;
+    };
+    // The API: every role reads, only an operator changes anything.
+    row("viewer reads", ssl, viewer, client, "read Watch", grpc::StatusCode::OK);
+    row("operator reads", ssl, op, client, "read Watch", grpc::StatusCode::OK);
+    row("node reads", ssl, node, client, "read Watch", grpc::StatusCode::OK);
+    row("operator mutates", ssl, op, client, "mutate handover", grpc::StatusCode::OK);
+    row("viewer mutates", ssl, viewer, client, "mutate handover", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("=handover needs an operator certificate; this one is a viewer (CN=bob)")});
+    row("node mutates", ssl, node, client, "mutate enable candidacy of egress-4", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("this one is a node (CN=egress-1)")});
+    row("no role reads", ssl, QStringLiteral("CN=mallory,O=egress-gateway"), client, "read Watch", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("CN=mallory"), QStringLiteral("has no role")});
     // Without tls there are no roles (the listener is loopback-only or explicitly insecure).
-    QVERIFY(authorizeApi(identityFrom("insecure", "", "ipv4:127.0.0.1:1"), ApiAccess::Mutate, "handover", false).ok());
+    row("no tls mutates", insecure, {}, QStringLiteral("ipv4:127.0.0.1:1"), "mutate handover", grpc::StatusCode::OK);
     // With tls, a call without a certificate is never allowed (defence in depth: gRPC already
     // refuses the handshake).
-    QCOMPARE(authorizeApi(identityFrom("ssl", "", "ipv4:127.0.0.1:1"), ApiAccess::Read, "Watch", true).error_code(),
-             grpc::StatusCode::UNAUTHENTICATED);
+    row("tls without certificate", ssl, {}, QStringLiteral("ipv4:127.0.0.1:1"), "read Watch", grpc::StatusCode::UNAUTHENTICATED);
+    // The peer service: a node's own node certificate only.
+    row("peer own name", ssl, node2, client, "peer egress-2", grpc::StatusCode::OK);
+    row("peer another node's name", ssl, node2, client, "peer egress-1", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("CN=egress-2"), QStringLiteral("'egress-1'")});
+    row("peer with operator certificate", ssl, QStringLiteral("CN=egress-1,OU=operator"), client, "peer egress-1",
+        grpc::StatusCode::PERMISSION_DENIED, {QStringLiteral("need a node certificate; this one is an operator (CN=egress-1)")});
+    row("peer without tls", insecure, {}, QStringLiteral("ipv4:1.2.3.4:5"), "peer egress-1", grpc::StatusCode::UNAUTHENTICATED);
   }
-  void peerNeedsItsOwnNodeCertificate() {
-    const auto node2 = cert("CN=egress-2,OU=node,O=egress-gateway");
-    QVERIFY(authorizePeer(node2, "egress-2").ok());
-    auto spoof = authorizePeer(node2, "egress-1");
-    QCOMPARE(spoof.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    QVERIFY2(msg(spoof).contains(QStringLiteral("CN=egress-2")) && msg(spoof).contains(QStringLiteral("'egress-1'")),
-             qPrintable(msg(spoof)));
-    auto op = authorizePeer(cert("CN=egress-1,OU=operator"), "egress-1");
-    QCOMPARE(op.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    QVERIFY2(msg(op).contains(QStringLiteral("need a node certificate; this one is an operator (CN=egress-1)")),
-             qPrintable(msg(op)));
-    QCOMPARE(authorizePeer(identityFrom("insecure", "", "ipv4:1.2.3.4:5"), "egress-1").error_code(),
-             grpc::StatusCode::UNAUTHENTICATED);
+
+  void authorize() {
+    QFETCH(QString, transport);
+    QFETCH(QString, subject);
+    QFETCH(QString, address);
+    QFETCH(QString, call);
+    QFETCH(int, code);
+    QFETCH(QStringList, says);
+    const auto who = identityFrom(transport.toStdString(), subject.toStdString(), address.toStdString());
+    const auto kind = call.section(QLatin1Char(' '), 0, 0);
+    const auto what = call.section(QLatin1Char(' '), 1);
+    const bool tls = transport == QLatin1String("ssl");
+    const auto status = kind == QLatin1String("peer")
+                            ? authorizePeer(who, what.toStdString())
+                            : authorizeApi(who, kind == QLatin1String("read") ? ApiAccess::Read : ApiAccess::Mutate, what.toStdString(), tls);
+    QCOMPARE(int(status.error_code()), code);
+    for (const auto& s : says) {
+      if (s.startsWith(QLatin1Char('='))) QCOMPARE(msg(status), s.mid(1));
+      else QVERIFY2(msg(status).contains(s), qPrintable(msg(status)));
+    }
   }
 };
 

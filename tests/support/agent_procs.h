@@ -1,7 +1,7 @@
 #pragma once
 // Real egress-agent processes for robustness tests: three voters/candidates on a loopback /24 of
 // their own (127.x.y.1-3; x from a per-test constant, y from the pid, so tests running in parallel
-// and the election multiproc test, which uses x in 100..199, never share an address), started
+// never share an address), started
 // with --no-datapath, their output appended to <name>.log in a temp dir. Timings default to a
 // 100 ms heartbeat and a 600 ms election timeout: slower than the agent's defaults, so that an
 // oversubscribed CI machine (timers waking 100+ ms late) does not cause spurious elections that
@@ -22,6 +22,8 @@
 
 #include "egressgw/v1/cluster.grpc.pb.h"
 #include "egressgw/v1/peer.grpc.pb.h"
+
+#include "support/paths.h"
 
 namespace egwtest {
 
@@ -79,8 +81,9 @@ inline std::optional<pb::NodeStatus> nodeIn(const pb::ClusterState& s, const QSt
 
 class AgentCluster {
  public:
-  // `testConstant` picks x = 20 + 20·c + pid % 20: each test binary its own range. Use 0..3 or
-  // 9..10 (4..8 would overlap the multiproc test's 100..199).
+  // `testConstant` picks x = 20 + 20·c + pid % 20: each test binary its own range. In use: 0..3
+  // (integration/agent), 4 (test_election_multiproc), 9 (test_agent_candidacy), 10
+  // (test_agent_readyz); 11 would reach test_sd_notify's 127.240.
   AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 100, int electionMs = 600)
       : dir_(dir), heartbeatMs_(heartbeatMs), electionMs_(electionMs) {
     x_ = 20 + 20 * testConstant + static_cast<int>(getpid() % 20);
@@ -161,9 +164,9 @@ class AgentCluster {
     n.proc->setStandardOutputFile(n.logPath, QIODevice::Append);
     // If the test dies without its destructors (a sanitizer's exit at the first report, a crash,
     // a timeout kill), its agents die with it instead of running on and holding their addresses
-    // and CPU: the same as test_election_multiproc.
+    // and CPU.
     n.proc->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-    n.proc->start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"),
+    n.proc->start(egwtest::agentBinary(),
                   {QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")});
     n.proc->waitForStarted();
   }

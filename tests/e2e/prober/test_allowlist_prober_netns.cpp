@@ -3,61 +3,35 @@
 // 10.99.0.3 silently and resets 10.99.0.4; 10.99.0.2 is allowlisted. Root required (skipped
 // otherwise). Names are unique per process and removed on exit, also after a failed test.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <QTest>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "io/allowlist_prober.h"
+#include "support/netns.h"
+#include "support/testbed.h"
 
 using namespace egw;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Cmd {
-  int rc = -1;
-  std::string out;
-};
+using egwtest::runIn;
+using egwtest::sh;
 
-Cmd sh(const std::string& cmd) {
-  Cmd r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+// egwt-pr<instance>-<pid>-<role> (<instance>: EGW_TB_INSTANCE, see support/testbed.h).
+std::string ns(const char* role) {
+  return "egwt-pr" + egwtest::testbedInstance().toStdString() + "-" + std::to_string(::getpid()) + "-" + role;
 }
-
-std::string ns(const char* role) { return "egwt-pr-" + std::to_string(::getpid()) + "-" + role; }
 
 void deleteAll() {
   for (auto r : {"c", "s"}) sh("ip netns del " + ns(r) + " 2>/dev/null");
-}
-
-// Runs fn on a thread inside namespace `name`; sockets and threads made there stay in it.
-void runIn(const std::string& name, const std::function<void()>& fn) {
-  std::thread t([&] {
-    int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) std::abort();
-    ::close(fd);
-    fn();
-  });
-  t.join();
 }
 
 int listenOn(int family, const char* addr, std::uint16_t port) {

@@ -10,21 +10,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/paths.h"
+#include "support/run_process.h"
+
 namespace {
-struct Run {
-  int code;
-  QString out, err;
-};
-Run run(const QStringList& args, int timeoutMs = 20000) {
-  QProcess p;
-  p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), args);
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-    return {-1, {}, QStringLiteral("timeout")};
-  }
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+// egress-agent with `args`.
+egwtest::Run run(const QStringList& args, int timeoutMs = 20000) { return egwtest::runProcess(egwtest::agentBinary(), args, timeoutMs); }
 }  // namespace
 
 class TestAgentTlsConfig : public QObject {
@@ -51,7 +42,7 @@ class TestAgentTlsConfig : public QObject {
   void startAndStop(const QString& path, QString& out) {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral(EGW_BINARY_DIR "/agent/egress-agent"), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
+    p.start(egwtest::agentBinary(), {QStringLiteral("--config"), path, QStringLiteral("--no-datapath")});
     QVERIFY(p.waitForStarted());
     QTRY_VERIFY2_WITH_TIMEOUT((out += QString::fromUtf8(p.readAll())).contains(QStringLiteral("started:")), qPrintable(out), 15000);
     p.terminate();
@@ -113,7 +104,7 @@ class TestAgentTlsConfig : public QObject {
     const auto certs = dir_.filePath(QStringLiteral("certs")), other = dir_.filePath(QStringLiteral("other-ca"));
     auto mk = [](const QString& d, const QStringList& args) {
       QProcess p;
-      p.start(QStringLiteral(EGW_SOURCE_DIR "/scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), d} + args);
+      p.start(egwtest::sourcePath(u"scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), d} + args);
       return p.waitForFinished(60000) && p.exitCode() == 0;
     };
     QVERIFY(mk(certs, {QStringLiteral("node"), QStringLiteral("egress-1"), QStringLiteral("--ip"), host_}));

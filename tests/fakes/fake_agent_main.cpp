@@ -10,7 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "integration/console/fake_cluster_server.h"
+#include "fakes/fake_cluster_server.h"
 
 using namespace egw::testing;
 

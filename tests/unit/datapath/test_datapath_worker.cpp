@@ -2,64 +2,14 @@
 // Master, results and repairs reach the listener, stop(removeAll) removes, no callback after stop.
 #include <QTest>
 
-#include <condition_variable>
-#include <mutex>
-
+#include "fakes/fake_datapath.h"
 #include "io/datapath_worker.h"
 
 using namespace egw;
+using egwtest::FakeDatapath;
+using egwtest::FakeState;
 
 namespace {
-
-struct FakeState {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gateOpen = true;  // apply() blocks while false
-  bool inApply = false;
-  std::vector<DesiredState> applied;
-  std::vector<Millis> refreshes;
-  std::vector<std::string> nextRepairs;
-  bool removed = false;
-  bool interfaceUp = true;
-};
-
-class FakeDatapath : public Datapath {
- public:
-  explicit FakeDatapath(FakeState& s) : s_(s) {}
-  DatapathError apply(const DesiredState& st) override {
-    std::unique_lock lk(s_.mu);
-    s_.inApply = true;
-    s_.cv.wait(lk, [&] { return s_.gateOpen; });
-    s_.applied.push_back(st);
-    if (st.role == DatapathRole::Follower && !st.masterAddress) return {DatapathErrorKind::InvalidInput, "no master"};
-    return {};
-  }
-  DatapathError refreshLease(Millis lease) override {
-    std::lock_guard lk(s_.mu);
-    s_.refreshes.push_back(lease);
-    return {};
-  }
-  Result<std::vector<std::string>> reconcile() override {
-    std::lock_guard lk(s_.mu);
-    return std::exchange(s_.nextRepairs, {});
-  }
-  Result<std::vector<RuleCounter>> counters() override { return std::vector<RuleCounter>{{"snat", 3, 300}}; }
-  HealthInputs health() override {
-    std::lock_guard lk(s_.mu);
-    HealthInputs h;
-    h.egressInterfaceUp = s_.interfaceUp;
-    return h;
-  }
-  std::optional<IpAddress> egressIp() override { return IpAddress::parse("172.16.0.7"); }
-  DatapathError removeAll() override {
-    std::lock_guard lk(s_.mu);
-    s_.removed = true;
-    return {};
-  }
-
- private:
-  FakeState& s_;
-};
 
 DesiredState state(DatapathRole r, const char* master = nullptr) {
   DesiredState s;

@@ -4,24 +4,19 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/paths.h"
+#include "support/run_process.h"
+
 namespace {
-struct Run {
-  int code;
-  QString out, err;
-};
-Run run(const QString& exe, const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(EGW_BINARY_DIR) + exe, args);
-  if (!p.waitForFinished(30000)) return {-1, {}, QStringLiteral("timeout")};
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+// `exe`: a path below the build directory, e.g. "/agent/egress-agent".
+egwtest::Run run(const QString& exe, const QStringList& args) { return egwtest::runProcess(egwtest::binaryDir() + exe, args, 30000); }
 }  // namespace
 
 class TestAgentCheck : public QObject {
   Q_OBJECT
  private slots:
   void examplesPassCheck() {
-    QDir dir(QStringLiteral(EGW_SOURCE_DIR "/resources/examples"));
+    QDir dir(egwtest::sourcePath(u"resources/examples"));
     for (const auto& f : dir.entryList({QStringLiteral("*.yaml")}, QDir::Files)) {
       auto r = run(QStringLiteral("/agent/egress-agent"), {QStringLiteral("--config"), dir.filePath(f), QStringLiteral("--check")});
       QVERIFY2(r.code == 0, qPrintable(f + QStringLiteral(": ") + r.err));
@@ -57,7 +52,7 @@ class TestAgentCheck : public QObject {
     QCOMPARE(c.code, 0);
     QVERIFY(c.out.contains(QStringLiteral("--endpoint")));
     QVERIFY(c.out.contains(QStringLiteral("status")));
-    if (QFile::exists(QStringLiteral(EGW_BINARY_DIR "/console/egress-console"))) {
+    if (QFile::exists(egwtest::binaryPath(u"console/egress-console"))) {
       auto g = run(QStringLiteral("/console/egress-console"), {QStringLiteral("--help")});
       QCOMPARE(g.code, 0);
       QVERIFY(g.out.contains(QStringLiteral("--endpoint")));
