@@ -21,9 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 KIND=${1:?usage: run-sanitizers.sh asan|asan-full|tsan [BUILD]}
-BUILD=${2:-build/$KIND}
 JOBS=${BUILD_JOBS:-2}
-LOGS=$BUILD/sanitizer-logs
 
 source scripts/sanitizer-builds.sh
 e2e=0
@@ -32,8 +30,6 @@ case $KIND in
   asan-full)
     KIND=asan
     e2e=1
-    BUILD=${2:-build/asan}
-    LOGS=$BUILD/sanitizer-logs
     ;;
   tsan)
     # The agent driver (agent processes, election, Cluster API, metrics) and the console client.
@@ -48,6 +44,8 @@ case $KIND in
     ;;
 esac
 
+BUILD=${2:-build/$KIND}
+LOGS=$BUILD/sanitizer-logs
 configure_sanitizer_build "$KIND" "$BUILD"
 echo "== build ($KIND, $BUILD)"
 start=$SECONDS
