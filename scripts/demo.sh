@@ -46,7 +46,7 @@ echo "demo: bringing up the testbed (namespaces ${EGW_TB_PREFIX}*)"
 # The agents run with mutual TLS; egressctl and the console use the testbed's operator certificate.
 read -r -a TLS <<<"$("$TB" ctl-args)"
 
-ctl() { ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/console/egressctl" "${TLS[@]}" "${ENDPOINTS[@]}" "$@"; }
+ctl() { ip netns exec "${EGW_TB_PREFIX}mgmt" "$BUILD/ctl/egressctl" "${TLS[@]}" "${ENDPOINTS[@]}" "$@"; }
 master_of() { ctl status -o json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["master"] or "")' 2>/dev/null || true; }
 
 echo -n "demo: waiting for a master"

@@ -194,7 +194,7 @@ class Ours:
     def __init__(self, build, config):
         self.build = build
         self.config = config  # default | tuned
-        self.ctl = os.path.join(build, "console/egressctl")
+        self.ctl = os.path.join(build, "ctl/egressctl")
         self.et = 0.3 if config == "default" else 0.06
         self.stopped = set()
 

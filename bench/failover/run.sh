@@ -5,7 +5,7 @@
 # Usage: bench/failover/run.sh [--build DIR] [--trials N] [--faults kill,linkdown,stop,term]
 #                              [--configs default,tuned|none] [--keepalived 1,0.1|none]
 #                              [--out DIR] [--prefix P] [--summary-only]
-#   --build DIR     build tree with agent/egress-agent and console/egressctl (default: /work/build-failover,
+#   --build DIR     build tree with agent/egress-agent and ctl/egressctl (default: /work/build-failover,
 #                   else build/release)
 #   --trials N      trials per fault per configuration (default 30)
 #   --out DIR       raw results: DIR/trials.csv (appended), DIR/windows/*.log (arrivals per trial),
@@ -44,7 +44,7 @@ if [[ -z $BUILD ]]; then
   if [[ -x /work/build-failover/agent/egress-agent ]]; then BUILD=/work/build-failover; else BUILD=$ROOT/build/release; fi
 fi
 BUILD=$(cd "$BUILD" && pwd)
-for b in agent/egress-agent console/egressctl; do
+for b in agent/egress-agent ctl/egressctl; do
   [[ -x $BUILD/$b ]] || { echo "run.sh: $BUILD/$b missing (cmake --build $BUILD --target egress-agent egressctl)" >&2; exit 2; }
 done
 [[ $(id -u) == 0 ]] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }

@@ -38,6 +38,6 @@ inline QString binaryPath(QStringView rel) { return binaryDir() + QLatin1Char('/
 
 // The programs of this build that tests run.
 inline QString agentBinary() { return binaryPath(u"agent/egress-agent"); }
-inline QString egressctlBinary() { return binaryPath(u"console/egressctl"); }
+inline QString egressctlBinary() { return binaryPath(u"ctl/egressctl"); }
 
 }  // namespace egwtest

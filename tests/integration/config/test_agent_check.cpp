@@ -48,7 +48,7 @@ class TestAgentCheck : public QObject {
     QVERIFY(a.out.contains(QStringLiteral("--config")));
     QVERIFY(a.out.contains(QStringLiteral("--check")));
     QVERIFY(a.out.contains(QStringLiteral("--no-datapath")));
-    auto c = run(QStringLiteral("/console/egressctl"), {QStringLiteral("--help")});
+    auto c = run(QStringLiteral("/ctl/egressctl"), {QStringLiteral("--help")});
     QCOMPARE(c.code, 0);
     QVERIFY(c.out.contains(QStringLiteral("--endpoint")));
     QVERIFY(c.out.contains(QStringLiteral("status")));
