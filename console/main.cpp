@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "core/connection_profiles.h"
-#include "core/console_session.h"
-#include "core/grpc_agent_client.h"
+#include "console/core/connection_profiles.h"
+#include "console/core/console_session.h"
+#include "console/core/grpc_agent_client.h"
+#include "console/ui/main_window.h"
 #include "egw/version.h"
-#include "ui/main_window.h"
 
 using namespace egw::console;
 

@@ -17,9 +17,9 @@
 #include <cstdio>
 #include <vector>
 
-#include "core/events_model.h"
-#include "core/nodes_model.h"
-#include "core/traffic_series.h"
+#include "console/core/events_model.h"
+#include "console/core/nodes_model.h"
+#include "console/core/traffic_series.h"
 
 using namespace egw::console;
 

@@ -1,4 +1,4 @@
-#include "core/add_node_flow.h"
+#include "console/core/add_node_flow.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDir>
@@ -7,7 +7,7 @@
 
 #include <cstdlib>
 
-#include "core/connection_profiles.h"
+#include "console/core/connection_profiles.h"
 #include "egw/ip.h"
 #include "egw/version.h"
 

@@ -21,8 +21,8 @@
 #include <memory>
 #include <optional>
 
-#include "core/agent_client.h"
-#include "core/allowlist_export.h"
+#include "console/core/agent_client.h"
+#include "console/core/allowlist_export.h"
 
 namespace egw::console {
 

@@ -6,7 +6,7 @@
 // a network thread, and no method blocks on the network.
 #include <QtCore/QObject>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 
 namespace egw::console {
 

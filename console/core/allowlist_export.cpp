@@ -1,4 +1,4 @@
-#include "core/allowlist_export.h"
+#include "console/core/allowlist_export.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QJsonArray>
@@ -6,7 +6,7 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QSaveFile>
 
-#include "core/events_model.h"
+#include "console/core/events_model.h"
 
 namespace egw::console {
 

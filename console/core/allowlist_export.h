@@ -8,7 +8,7 @@
 #include <QtCore/QList>
 #include <QtCore/QString>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 #include "egw/allowlist.h"
 #include "egw/drift.h"
 

@@ -1,4 +1,4 @@
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 
 namespace egw::console {
 

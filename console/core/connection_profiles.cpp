@@ -1,4 +1,4 @@
-#include "core/connection_profiles.h"
+#include "console/core/connection_profiles.h"
 
 #include <QtCore/QRegularExpression>
 

@@ -1,4 +1,4 @@
-#include "core/console_session.h"
+#include "console/core/console_session.h"
 
 #include <QtCore/QDateTime>
 

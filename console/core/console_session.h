@@ -12,10 +12,10 @@
 #include <functional>
 #include <memory>
 
-#include "core/agent_client.h"
-#include "core/events_model.h"
-#include "core/nodes_model.h"
-#include "core/traffic_series.h"
+#include "console/core/agent_client.h"
+#include "console/core/events_model.h"
+#include "console/core/nodes_model.h"
+#include "console/core/traffic_series.h"
 
 namespace egw::console {
 

@@ -1,10 +1,10 @@
-#include "core/drift_model.h"
+#include "console/core/drift_model.h"
 
 #include <QtCore/QFile>
 #include <QtCore/QHash>
 #include <QtCore/QSet>
 
-#include "core/allowlist_export.h"
+#include "console/core/allowlist_export.h"
 
 namespace egw::console {
 

@@ -9,7 +9,7 @@
 
 #include <optional>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 #include "egw/allowlist.h"
 #include "egw/drift.h"
 

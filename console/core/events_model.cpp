@@ -1,4 +1,4 @@
-#include "core/events_model.h"
+#include "console/core/events_model.h"
 
 #include <QtCore/QDateTime>
 

@@ -1,4 +1,4 @@
-#include "core/grpc_agent_client.h"
+#include "console/core/grpc_agent_client.h"
 
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>

@@ -9,8 +9,8 @@
 
 #include <memory>
 
-#include "core/agent_client.h"
-#include "core/backoff.h"
+#include "console/core/agent_client.h"
+#include "console/core/backoff.h"
 
 namespace egw::console {
 

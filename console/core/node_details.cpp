@@ -1,4 +1,4 @@
-#include "core/node_details.h"
+#include "console/core/node_details.h"
 
 namespace egw::console {
 

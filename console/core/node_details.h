@@ -6,7 +6,7 @@
 #include <QtCore/QPair>
 #include <QtCore/QString>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 
 namespace egw::console {
 

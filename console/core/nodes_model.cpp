@@ -1,4 +1,4 @@
-#include "core/nodes_model.h"
+#include "console/core/nodes_model.h"
 
 #include <algorithm>
 #include <limits>

@@ -5,7 +5,7 @@
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QHash>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 
 namespace egw::console {
 

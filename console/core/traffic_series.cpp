@@ -1,4 +1,4 @@
-#include "core/traffic_series.h"
+#include "console/core/traffic_series.h"
 
 #include <algorithm>
 

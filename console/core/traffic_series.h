@@ -8,7 +8,7 @@
 #include <QtCore/QPointF>
 #include <QtCore/QStringList>
 
-#include "core/cluster_types.h"
+#include "console/core/cluster_types.h"
 
 namespace egw::console {
 

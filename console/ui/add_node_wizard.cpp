@@ -1,4 +1,4 @@
-#include "ui/add_node_wizard.h"
+#include "console/ui/add_node_wizard.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QStandardPaths>
@@ -20,7 +20,7 @@
 #include <QtWidgets/QVBoxLayout>
 #include <QtWidgets/QWizardPage>
 
-#include "core/console_session.h"
+#include "console/core/console_session.h"
 
 namespace egw::console {
 

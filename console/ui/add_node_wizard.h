@@ -6,7 +6,7 @@
 
 #include <optional>
 
-#include "core/add_node_flow.h"
+#include "console/core/add_node_flow.h"
 
 QT_BEGIN_NAMESPACE
 class QButtonGroup;

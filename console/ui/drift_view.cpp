@@ -1,4 +1,4 @@
-#include "ui/drift_view.h"
+#include "console/ui/drift_view.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
@@ -13,8 +13,8 @@
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
 
-#include "core/allowlist_export.h"
-#include "core/console_session.h"
+#include "console/core/allowlist_export.h"
+#include "console/core/console_session.h"
 
 namespace egw::console {
 

@@ -4,7 +4,7 @@
 // the choice to skip them) and export of the cluster's allowlist.
 #include <QtWidgets/QWidget>
 
-#include "core/drift_model.h"
+#include "console/core/drift_model.h"
 
 QT_BEGIN_NAMESPACE
 class QLabel;

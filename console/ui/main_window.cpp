@@ -1,4 +1,4 @@
-#include "ui/main_window.h"
+#include "console/ui/main_window.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QSettings>
@@ -28,10 +28,10 @@
 #include <QtWidgets/QToolBar>
 #include <QtWidgets/QVBoxLayout>
 
-#include "core/node_details.h"
-#include "ui/add_node_wizard.h"
-#include "ui/drift_view.h"
-#include "ui/traffic_charts.h"
+#include "console/core/node_details.h"
+#include "console/ui/add_node_wizard.h"
+#include "console/ui/drift_view.h"
+#include "console/ui/traffic_charts.h"
 
 namespace egw::console {
 

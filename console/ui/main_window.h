@@ -3,9 +3,9 @@
 // banner and status bar to the session's signals, actions to the client (after confirmation).
 #include <QtWidgets/QMainWindow>
 
-#include "core/add_node_flow.h"
-#include "core/connection_profiles.h"
-#include "core/console_session.h"
+#include "console/core/add_node_flow.h"
+#include "console/core/connection_profiles.h"
+#include "console/core/console_session.h"
 
 QT_BEGIN_NAMESPACE
 class QAction;

@@ -1,4 +1,4 @@
-#include "ui/traffic_charts.h"
+#include "console/ui/traffic_charts.h"
 
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "core/traffic_series.h"
+#include "console/core/traffic_series.h"
 
 namespace egw::console {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <functional>
 
-#include "core/agent_client.h"
+#include "console/core/agent_client.h"
 
 namespace egw::console {
 

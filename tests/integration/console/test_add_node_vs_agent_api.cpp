@@ -13,8 +13,8 @@
 #include <mutex>
 #include <thread>
 
-#include "core/add_node_flow.h"
-#include "core/grpc_agent_client.h"
+#include "console/core/add_node_flow.h"
+#include "console/core/grpc_agent_client.h"
 #include "egw/version.h"
 #include "io/allowlist_prober.h"
 #include "io/cluster_service.h"

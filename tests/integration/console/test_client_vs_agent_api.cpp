@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "core/grpc_agent_client.h"
+#include "console/core/grpc_agent_client.h"
 #include "egw/version.h"
 #include "io/cluster_service.h"
 #include "io/event_store.h"

@@ -5,7 +5,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/grpc_agent_client.h"
+#include "console/core/grpc_agent_client.h"
 #include "egw/version.h"
 #include "fakes/fake_cluster_server.h"
 

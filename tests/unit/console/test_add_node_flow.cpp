@@ -6,7 +6,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/add_node_flow.h"
+#include "console/core/add_node_flow.h"
 #include "egw/version.h"
 #include "fakes/fake_agent_client.h"
 

@@ -19,9 +19,9 @@
 #include <QtWidgets/QTableWidget>
 #include <QtTest/QTest>
 
+#include "console/core/console_session.h"
+#include "console/ui/add_node_wizard.h"
 #include "fakes/fake_agent_client.h"
-#include "ui/add_node_wizard.h"
-#include "core/console_session.h"
 
 using namespace egw::console;
 

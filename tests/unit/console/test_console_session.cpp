@@ -6,9 +6,9 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/backoff.h"
-#include "core/connection_profiles.h"
-#include "core/console_session.h"
+#include "console/core/backoff.h"
+#include "console/core/connection_profiles.h"
+#include "console/core/console_session.h"
 #include "fakes/fake_agent_client.h"
 
 using namespace egw::console;

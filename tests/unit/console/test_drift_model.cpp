@@ -9,9 +9,9 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/allowlist_export.h"
-#include "core/drift_model.h"
-#include "core/events_model.h"
+#include "console/core/allowlist_export.h"
+#include "console/core/drift_model.h"
+#include "console/core/events_model.h"
 #include "fakes/fake_agent_client.h"
 
 using namespace egw::console;

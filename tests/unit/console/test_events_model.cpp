@@ -3,7 +3,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/events_model.h"
+#include "console/core/events_model.h"
 
 using namespace egw::console;
 

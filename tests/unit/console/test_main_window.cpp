@@ -14,10 +14,10 @@
 #include <QtWidgets/QTableView>
 #include <QtTest/QTest>
 
+#include "console/ui/add_node_wizard.h"
+#include "console/ui/drift_view.h"
+#include "console/ui/main_window.h"
 #include "fakes/fake_agent_client.h"
-#include "ui/add_node_wizard.h"
-#include "ui/drift_view.h"
-#include "ui/main_window.h"
 
 using namespace egw::console;
 

@@ -5,7 +5,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/nodes_model.h"
+#include "console/core/nodes_model.h"
 #include "fakes/fake_agent_client.h"
 
 using namespace egw::console;

@@ -2,7 +2,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-#include "core/traffic_series.h"
+#include "console/core/traffic_series.h"
 #include "fakes/fake_agent_client.h"
 
 using namespace egw::console;
