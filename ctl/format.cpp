@@ -5,6 +5,7 @@
 
 #include "egw/allowlist.h"
 #include "egw/log.h"
+#include "egw/wire_vocabulary.h"
 
 namespace egw::ctl {
 
@@ -16,14 +17,8 @@ const char* b(bool v) { return v ? "true" : "false"; }
 }  // namespace
 
 std::string roleName(v1::Role r) {
-  switch (r) {
-    case v1::FOLLOWER: return "follower";
-    case v1::PRE_CANDIDATE: return "pre_candidate";
-    case v1::CANDIDATE: return "candidate";
-    case v1::MASTER: return "master";
-    case v1::OBSERVER: return "observer";
-    default: return "unknown";
-  }
+  const auto role = egw::roleFromProto(r);
+  return role ? std::string(egw::roleName(*role)) : "unknown";
 }
 
 std::string candidacyName(v1::Candidacy c) {
@@ -125,7 +120,8 @@ std::string eventLine(const v1::Event& e, std::uint64_t cursor) {
   std::ostringstream o;
   o << isoTime(e.time_ms()) << "  #" << cursor << "  " << e.kind() << "  " << (e.node().empty() ? "-" : e.node())
     << "  term " << e.term();
-  if (e.gap_ms() >= 0 && (e.kind() == "datapath_switched" || e.kind() == "master_elected"))
+  const auto kind = egw::eventKindOf(e);
+  if (e.gap_ms() >= 0 && (kind == EventKind::DatapathSwitched || kind == EventKind::MasterElected))
     o << "  gap " << e.gap_ms() << " ms";
   if (!e.message().empty()) o << "  " << e.message();
   o << "  [" << e.origin() << "/" << e.seq() << "]";

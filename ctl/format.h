@@ -11,7 +11,7 @@
 
 namespace egw::ctl {
 
-std::string roleName(egressgw::v1::Role r);
+std::string roleName(egressgw::v1::Role r);  // egw::roleName; "unknown" for none or a newer role
 std::string candidacyName(egressgw::v1::Candidacy c);
 std::string verdictName(egressgw::v1::AllowlistVerdict v);
 std::string isoTime(std::int64_t ms);  // "2026-11-26T12:00:00.123Z"; "" for 0

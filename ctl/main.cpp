@@ -25,6 +25,7 @@
 #include "egw/result.h"
 #include "egw/tls_files.h"
 #include "egw/version.h"
+#include "egw/wire_vocabulary.h"
 
 namespace v1 = egressgw::v1;
 using namespace egw::ctl;
@@ -477,7 +478,7 @@ allowlist file (the message names the file and line), 3 no agent reachable.
     (void)listEvents(
         client, 0,
         [&](const v1::Event& e, std::uint64_t) {
-          if (e.kind() != "node_joined" || e.node().empty()) return;
+          if (egw::eventKindOf(e) != egw::EventKind::NodeJoined || e.node().empty()) return;
           auto [it, fresh] = firstSeen.emplace(e.node(), e.time_ms());
           if (!fresh && e.time_ms() < it->second) it->second = e.time_ms();
         },

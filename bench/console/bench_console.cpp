@@ -51,11 +51,12 @@ std::vector<Batch> makeReplay() {
   for (int s = 0; s < kSeconds; ++s) {
     for (int n = 0; n < kNodes; ++n) updates.push_back(Update{kStart + s * 1000 + (n * 1000) / kNodes, n, {}});
     for (int e = 0; e < kEventsPerSecond; ++e) {
-      static const char* const kinds[] = {"health_changed", "candidacy_changed", "master_elected", "datapath_switched",
-                                          "node_joined"};
+      using K = egw::EventKind;
+      static constexpr K kinds[] = {K::HealthChanged, K::CandidacyChanged, K::MasterElected, K::DatapathSwitched,
+                                    K::NodeJoined};
       const qint64 t = kStart + s * 1000 + (e * 1000) / kEventsPerSecond;
       const int node = int(rng.bounded(kNodes));
-      ClusterEvent ev{QStringLiteral("node-%1").arg(node % kEgress), ++seq, t, QLatin1String(kinds[rng.bounded(5)]),
+      ClusterEvent ev{QStringLiteral("node-%1").arg(node % kEgress), ++seq, t, labelOf(kinds[rng.bounded(5)]),
                       QStringLiteral("node-%1").arg(node), quint64(s + 1), QStringLiteral("replayed event %1").arg(seq),
                       qint64(rng.bounded(900))};
       updates.push_back(Update{t, -1, ev});
@@ -71,7 +72,7 @@ std::vector<Batch> makeReplay() {
     NodeInfo ni;
     ni.name = QStringLiteral("node-%1").arg(n);
     ni.address = QStringLiteral("10.%1.%2.1").arg(n / 250).arg(n % 250);
-    ni.role = n == 0 ? NodeRole::Master : (n < kEgress ? NodeRole::Follower : NodeRole::Observer);
+    ni.role = n == 0 ? egw::Role::Master : (n < kEgress ? egw::Role::Follower : egw::Role::Observer);
     ni.candidacy = n < kEgress ? Candidacy::Enabled : Candidacy::None;
     ni.egressIp = n < kEgress ? QStringLiteral("172.16.%1.%2").arg(n / 250).arg(n % 250) : QString();
     ni.healthy = true;
@@ -176,7 +177,7 @@ Figures runIncremental(const std::vector<Batch>& batches) {
   nodesProxy.sort(NodesModel::Name);
   EventsFilterProxy eventsProxy;
   eventsProxy.setSourceModel(&events);
-  eventsProxy.setKindFilter(QStringLiteral("master_elected"));
+  eventsProxy.setKindFilter(labelOf(egw::EventKind::MasterElected));
   std::vector<double> ms;
   double total = 0;
   QElapsedTimer t;
@@ -205,7 +206,7 @@ Figures runBaseline(const std::vector<Batch>& batches) {
   nodesProxy.sort(NodesModel::Name);
   QSortFilterProxyModel eventsProxy;
   eventsProxy.setSourceModel(&events);
-  eventsProxy.setFilterFixedString(QStringLiteral("master_elected"));
+  eventsProxy.setFilterFixedString(labelOf(egw::EventKind::MasterElected));
   std::vector<double> ms;
   double total = 0;
   QElapsedTimer t;

@@ -48,7 +48,7 @@ QHash<QString, qint64> firstSeenFromEvents(const EventsModel& events) {
   QHash<QString, qint64> out;
   for (int r = 0; r < events.rowCount(); ++r) {
     const ClusterEvent& e = events.event(r);
-    if (e.kind != QLatin1String("node_joined") || e.node.isEmpty()) continue;
+    if (!e.is(EventKind::NodeJoined) || e.node.isEmpty()) continue;
     auto it = out.find(e.node);
     if (it == out.end()) {
       out.insert(e.node, e.timeMs);

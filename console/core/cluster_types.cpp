@@ -9,17 +9,17 @@ const NodeInfo* ClusterSnapshot::findNode(const QString& name) const {
   return nullptr;
 }
 
-QString labelOf(NodeRole r) {
-  switch (r) {
-    case NodeRole::Follower: return QStringLiteral("follower");
-    case NodeRole::PreCandidate: return QStringLiteral("pre-candidate");
-    case NodeRole::Candidate: return QStringLiteral("candidate");
-    case NodeRole::Master: return QStringLiteral("master");
-    case NodeRole::Observer: return QStringLiteral("observer");
-    case NodeRole::Unknown: break;
-  }
-  return QStringLiteral("unknown");
+namespace {
+QLatin1String latin1(std::string_view name) { return QLatin1String(name.data(), qsizetype(name.size())); }
+}  // namespace
+
+bool ClusterEvent::is(egw::EventKind k) const { return kind == latin1(egw::eventKindName(k)); }
+
+QString labelOf(std::optional<egw::Role> r) {
+  return r ? QString(latin1(egw::roleName(*r))) : QStringLiteral("unknown");
 }
+
+QString labelOf(egw::EventKind k) { return latin1(egw::eventKindName(k)); }
 
 QString labelOf(Candidacy c) {
   switch (c) {

@@ -1,14 +1,18 @@
 #pragma once
 // Plain, copyable views of the cluster API's messages. Models, widgets and fakes use these, so
-// only grpc_agent_client.cpp includes the generated protobuf headers.
+// only proto_convert.* (and the client that uses it) include the generated protobuf headers.
+// Roles and event kinds are the shared vocabulary (egw/vocabulary.h), spelled as there.
 #include <QtCore/QList>
 #include <QtCore/QMetaType>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
+#include <optional>
+
+#include "egw/vocabulary.h"
+
 namespace egw::console {
 
-enum class NodeRole { Unknown, Follower, PreCandidate, Candidate, Master, Observer };
 enum class Candidacy { Unknown, None, Pending, Enabled, Disabled };
 enum class AllowlistVerdict { Unknown, Ok, Unverified, Rejected };
 
@@ -18,7 +22,7 @@ struct NodeInfo {
   QString apiEndpoint;
   QString egressIp;
   QString egressInterface;
-  NodeRole role = NodeRole::Unknown;
+  std::optional<egw::Role> role;  // nullopt: not reported, or a role newer than this console
   quint64 term = 0;
   Candidacy candidacy = Candidacy::Unknown;
   bool voter = false;
@@ -64,12 +68,14 @@ struct ClusterEvent {
   QString origin;
   quint64 seq = 0;
   qint64 timeMs = 0;
-  QString kind;
+  QString kind;  // as received: an egw::EventKind name, or a kind this build does not know
   QString node;
   quint64 term = 0;
   QString message;
   qint64 gapMs = -1;  // -1: unknown or not a failover
   bool operator==(const ClusterEvent&) const = default;
+
+  bool is(egw::EventKind k) const;  // false for every k when the kind is unknown here
 };
 
 enum class Action { Handover, SetCandidacy, ProbeAllowlist };
@@ -91,7 +97,8 @@ struct ActionResult {
 // Incompatible: the agent speaks another protocol version. Stopped: stop() was called.
 enum class ConnectionState { Idle, Connecting, Streaming, Backoff, Incompatible, Stopped };
 
-QString labelOf(NodeRole r);
+QString labelOf(std::optional<egw::Role> r);  // egw::roleName; "unknown" for nullopt
+QString labelOf(egw::EventKind k);            // egw::eventKindName
 QString labelOf(Candidacy c);
 QString labelOf(AllowlistVerdict v);
 QString labelOf(ConnectionState s);

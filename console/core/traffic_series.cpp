@@ -34,8 +34,8 @@ void TrafficSeries::record(qint64 nowMs, const ClusterSnapshot& state) {
 void TrafficSeries::addEvents(const QList<ClusterEvent>& events) {
   bool any = false;
   for (const ClusterEvent& e : events) {
-    const bool switched = e.kind == QLatin1String("datapath_switched");
-    if (!switched && e.kind != QLatin1String("master_elected")) continue;
+    const bool switched = e.is(EventKind::DatapathSwitched);
+    if (!switched && !e.is(EventKind::MasterElected)) continue;
     auto it = std::find_if(markers_.begin(), markers_.end(), [&](const FailoverMarker& m) { return m.term == e.term; });
     if (it == markers_.end()) {
       markers_.append(FailoverMarker{e.timeMs, e.term, e.node, e.gapMs});

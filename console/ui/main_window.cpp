@@ -51,8 +51,7 @@ class NodesViewProxy final : public QSortFilterProxyModel {
         default: break;
       }
     }
-    if (role == Qt::FontRole && QSortFilterProxyModel::data(index(idx.row(), NodesModel::Role), Qt::DisplayRole) ==
-                                    QVariant(QStringLiteral("master"))) {
+    if (role == Qt::FontRole && node(idx).role == egw::Role::Master) {
       QFont f;
       f.setBold(true);
       return f;
@@ -62,8 +61,11 @@ class NodesViewProxy final : public QSortFilterProxyModel {
 
  private:
   // Per cell: 2 needs action, 1 needs attention, 0 fine.
+  const NodeInfo& node(const QModelIndex& idx) const {
+    return static_cast<const NodesModel*>(sourceModel())->node(mapToSource(idx).row());
+  }
   int severity(const QModelIndex& idx) const {
-    const NodeInfo& n = static_cast<const NodesModel*>(sourceModel())->node(mapToSource(idx).row());
+    const NodeInfo& n = node(idx);
     switch (idx.column()) {
       case NodesModel::Healthy: return n.healthy ? 0 : 2;
       case NodesModel::Allowlist:
@@ -290,7 +292,9 @@ QWidget* MainWindow::buildEventsPanel() {
   eventsView_->horizontalHeader()->setSectionResizeMode(EventsModel::Message, QHeaderView::Stretch);
   eventsView_->verticalHeader()->setDefaultSectionSize(eventsView_->fontMetrics().height() + 6);
   eventsView_->setColumnWidth(EventsModel::Time, eventsView_->fontMetrics().horizontalAdvance(QStringLiteral("2026-11-26 13:15:02.000")) + 16);
-  eventsView_->setColumnWidth(EventsModel::Kind, eventsView_->fontMetrics().horizontalAdvance(QStringLiteral("datapath_switched")) + 16);
+  int kindWidth = 0;
+  for (EventKind k : kEventKinds) kindWidth = std::max(kindWidth, eventsView_->fontMetrics().horizontalAdvance(labelOf(k)));
+  eventsView_->setColumnWidth(EventsModel::Kind, kindWidth + 16);
   eventsView_->setColumnWidth(EventsModel::Node, 90);
   eventsView_->setColumnWidth(EventsModel::Term, 50);
   eventsView_->setColumnWidth(EventsModel::Gap, 70);

@@ -85,7 +85,7 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
     n.apiEndpoint = QStringLiteral("10.0.0.1%1:7401").arg(i);
     n.egressIp = QStringLiteral("172.16.0.%1").arg(6 + i);
     n.egressInterface = QStringLiteral("eth1");
-    n.role = n.name == master ? NodeRole::Master : NodeRole::Follower;
+    n.role = n.name == master ? egw::Role::Master : egw::Role::Follower;
     n.term = term;
     n.candidacy = Candidacy::Enabled;
     n.voter = true;
@@ -101,7 +101,7 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
   NodeInfo w;
   w.name = QStringLiteral("worker-1");
   w.address = QStringLiteral("10.0.0.21");
-  w.role = NodeRole::Observer;
+  w.role = egw::Role::Observer;
   w.candidacy = Candidacy::None;
   w.healthy = true;
   w.term = term;
