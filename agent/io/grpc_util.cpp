@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "egw/tls_files.h"
+
 namespace egw {
 
 Result<std::string> readTlsFile(const std::string& path, const char* key) {
@@ -20,9 +22,9 @@ struct Pem {
 
 // The three files of the `tls` settings, read once for either side of a connection.
 Result<Pem> readPem(const TlsConfig& tls) {
-  auto ca = readTlsFile(tls.ca, "ca");
-  auto cert = readTlsFile(tls.cert, "cert");
-  auto key = readTlsFile(tls.key, "key");
+  auto ca = readPemFile(tls.ca, "tls.ca, the cluster CA");
+  auto cert = readPemFile(tls.cert, "tls.cert, this node's certificate");
+  auto key = readPemFile(tls.key, "tls.key, its private key");
   for (auto* r : {&ca, &cert, &key})
     if (!r->ok()) return Result<Pem>::failure(r->error());
   return Pem{*ca, *cert, *key};

@@ -1,11 +1,33 @@
 #include "egw/tls_files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <utility>
 
 namespace egw {
+
+Result<std::string> readPemFile(const std::string& path, std::string_view what) {
+  const std::string where = path + " (" + std::string(what) + ")";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{where + ": " + std::strerror(errno)};
+  std::string data;
+  char buf[16384];
+  int err = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;  // EISDIR for a directory
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (err) return Error{where + ": " + std::strerror(err)};
+  if (data.find("-----BEGIN ") == std::string::npos) return Error{where + ": not a PEM file"};
+  return data;
+}
 
 ClientTlsFiles clientTlsFiles(const std::string& dir) {
   std::string d = dir.empty() ? std::string(".") : dir;
@@ -13,29 +35,23 @@ ClientTlsFiles clientTlsFiles(const std::string& dir) {
   return {d + "ca.pem", d + "client.pem", d + "client-key.pem"};
 }
 
-Result<ClientTlsPem> readClientTls(const std::string& dir) {
-  const auto files = clientTlsFiles(dir);
-  ClientTlsPem out;
-  struct Item {
-    const std::string& path;
-    std::string& into;
-    const char* what;
+Result<ClientTlsPem> readClientTls(const ClientTlsFiles& files) {
+  auto read = [](const std::string& path, const char* what, std::string& into) -> Status {
+    auto pem = readPemFile(path, what);
+    if (!pem)
+      return Error{pem.error() +
+                   "; a TLS directory holds ca.pem, client.pem and client-key.pem (scripts/make-certs.sh operator|viewer NAME)"};
+    into = std::move(pem).value();
+    return {};
   };
-  for (auto [path, into, what] : {Item{files.ca, out.ca, "the cluster CA"},
-                                   Item{files.cert, out.cert, "the client certificate"},
-                                   Item{files.key, out.key, "the client certificate's key"}}) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-      return Result<ClientTlsPem>::failure(
-          path + " (" + what + "): " + std::strerror(errno) +
-          "; a TLS directory holds ca.pem, client.pem and client-key.pem (scripts/make-certs.sh operator|viewer NAME)");
-    std::ostringstream s;
-    s << f.rdbuf();
-    into = s.str();
-    if (into.find("-----BEGIN ") == std::string::npos)
-      return Result<ClientTlsPem>::failure(path + " (" + what + "): not a PEM file");
-  }
+  ClientTlsPem out;
+  if (auto st = read(files.ca, "the cluster CA", out.ca); !st) return Error{st.error()};
+  if (files.cert.empty()) return out;
+  if (auto st = read(files.cert, "the client certificate", out.cert); !st) return Error{st.error()};
+  if (auto st = read(files.key, "the client certificate's key", out.key); !st) return Error{st.error()};
   return out;
 }
+
+Result<ClientTlsPem> readClientTls(const std::string& dir) { return readClientTls(clientTlsFiles(dir)); }
 
 }  // namespace egw

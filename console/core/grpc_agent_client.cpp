@@ -3,9 +3,6 @@
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 
-#include <QtCore/QDir>
-#include <QtCore/QFile>
-#include <QtCore/QFileInfo>
 #include <QtCore/QTimer>
 
 #include <chrono>
@@ -36,18 +33,6 @@ QString describe(const grpc::Status& s) {
   const int code = s.error_code();
   const QString name = code >= 0 && code <= 16 ? QLatin1String(names[code]) : QString::number(code);
   return s.error_message().empty() ? name : QStringLiteral("%1: %2").arg(name, qs(s.error_message()));
-}
-
-Result<std::string> readPem(const QString& path, const char* what) {
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly)) {
-    return Result<std::string>::failure(
-        QStringLiteral("TLS: cannot read %1 %2: %3 (a TLS directory holds ca.pem, client.pem and client-key.pem; "
-                       "scripts/make-certs.sh makes them)")
-            .arg(QLatin1String(what), path, f.errorString())
-            .toStdString());
-  }
-  return f.readAll().toStdString();
 }
 
 // Channels are shared process-wide and never destroyed. gRPC 1.51 tears its shared callback
@@ -177,18 +162,13 @@ struct GrpcAgentClient::Impl {
 
   Result<std::shared_ptr<grpc::ChannelCredentials>> credentials() const {
     if (!options.tls.enabled()) return grpc::InsecureChannelCredentials();
+    auto pem = egw::readClientTls(ClientTlsFiles{options.tls.caPath.toStdString(), options.tls.certPath.toStdString(),
+                                                 options.tls.keyPath.toStdString()});
+    if (!pem) return Error{"TLS: " + pem.error()};
     grpc::SslCredentialsOptions ssl;
-    auto ca = readPem(options.tls.caPath, "CA");
-    if (!ca) return Error{ca.error()};
-    ssl.pem_root_certs = *ca;
-    if (!options.tls.certPath.isEmpty()) {
-      auto cert = readPem(options.tls.certPath, "certificate");
-      if (!cert) return Error{cert.error()};
-      auto key = readPem(options.tls.keyPath, "key");
-      if (!key) return Error{key.error()};
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
-    }
+    ssl.pem_root_certs = pem->ca;
+    ssl.pem_cert_chain = pem->cert;  // empty without a client certificate
+    ssl.pem_private_key = pem->key;
     return grpc::SslCredentials(ssl);
   }
 

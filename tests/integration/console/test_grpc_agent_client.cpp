@@ -200,7 +200,7 @@ class TestGrpcAgentClient : public QObject {
     Recorder rec(&client);
     client.start();
     QTRY_VERIFY_WITH_TIMEOUT(!rec.errors.isEmpty(), kWaitMs);
-    QVERIFY2(rec.errors.first().contains(QStringLiteral("TLS: cannot read CA /nonexistent/ca.pem")),
+    QVERIFY2(rec.errors.first().contains(QStringLiteral("TLS: /nonexistent/ca.pem (the cluster CA): No such file or directory")),
              qPrintable(rec.errors.first()));
   }
 
