@@ -53,12 +53,6 @@ std::string describe(const grpc::Status& st, std::chrono::milliseconds timeout) 
     return "permission denied: " + m + " (--tls-dir must hold a certificate of the role needed; docs/security.md)";
   if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
     return "not authenticated: " + m + " (use --tls-dir DIR with ca.pem, client.pem and client-key.pem)";
-  // The agent's message names the call, the role it needs and the certificate presented, e.g.
-  // "handover to egress-2 needs an operator certificate; this one is a viewer (CN=bob)".
-  if (st.error_code() == grpc::StatusCode::PERMISSION_DENIED)
-    return "permission denied: " + m + " (--tls-dir must hold a certificate of the role needed; docs/security.md)";
-  if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
-    return "not authenticated: " + m + " (use --tls-dir DIR with ca.pem, client.pem and client-key.pem)";
   return m.empty() ? "error " + std::to_string(st.error_code()) : m;
 }
 
