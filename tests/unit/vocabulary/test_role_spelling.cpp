@@ -49,7 +49,7 @@ class TestRoleSpelling : public QObject {
     const auto roles = everyWireRole();
     for (std::size_t i = 0; i < roles.size(); ++i) {
       auto* n = state.add_nodes();
-      n->set_name("n" + std::to_string(i));
+      n->set_name(std::string("n").append(std::to_string(i)));
       n->set_role(roles[i]);
     }
     egw::console::NodesModel model;
@@ -58,12 +58,11 @@ class TestRoleSpelling : public QObject {
     const std::string table = egw::ctl::statusTable(state), json = egw::ctl::statusJson(state);
     for (std::size_t i = 0; i < roles.size(); ++i) {
       const std::string ctl = egw::ctl::roleName(roles[i]);
-      const QString console = model.data(model.index(model.rowOf(QString::fromStdString("n" + std::to_string(i))),
-                                                     egw::console::NodesModel::Role))
-                                  .toString();
+      const int row = model.rowOf(QString::fromStdString(state.nodes(int(i)).name()));
+      const QString console = model.data(model.index(row, egw::console::NodesModel::Role)).toString();
       QCOMPARE(console, QString::fromStdString(ctl));
-      QVERIFY2(table.find("  " + ctl + "  ") != std::string::npos, table.c_str());
-      QVERIFY2(json.find("\"role\": \"" + ctl + "\"") != std::string::npos, json.c_str());
+      QVERIFY2(table.find(std::string("  ").append(ctl).append("  ")) != std::string::npos, table.c_str());
+      QVERIFY2(json.find(std::string("\"role\": \"").append(ctl).append("\"")) != std::string::npos, json.c_str());
       const auto known = egw::roleFromProto(roles[i]);
       QCOMPARE(ctl, known ? std::string(egw::roleName(*known)) : std::string("unknown"));
     }
