@@ -226,7 +226,10 @@ void SimCluster::boot(Node& n) {
     n.events = EventStore::inMemory(n.spec.name, [this] { return kWallEpochMs + now_; });
     n.events->subscribe([this, &n](const EventStore::Entry& e) {
       if (e.event.origin() != n.spec.name) return;
-      say(n.spec.name + " " + e.event.kind() + " " + e.event.node() + ": " + e.event.message());
+      // The version is not part of any scenario: "agent VERSION started".
+      std::string msg = e.event.message();
+      if (auto at = msg.find(kVersion); at != std::string::npos) msg.replace(at, std::string(kVersion).size(), "VERSION");
+      say(n.spec.name + " " + e.event.kind() + " " + e.event.node() + ": " + msg);
     });
   }
   n.executor = std::make_unique<Executor>(*this, n, n.incarnation);
