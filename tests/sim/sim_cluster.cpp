@@ -313,15 +313,18 @@ void SimCluster::run(Time ms) {
   now_ = end;
 }
 
-void SimCluster::crash(const std::string& name) {
-  auto& n = node(name);
-  if (!n.up) return;
+void SimCluster::down(Node& n, const std::string& why) {
   n.up = false;
   ++n.incarnation;
   n.driver.reset();
   n.dpRole = "down";
   n.dpSince = now_;
-  say(name + " crashed");
+  say(n.spec.name + " " + why);
+}
+
+void SimCluster::crash(const std::string& name) {
+  auto& n = node(name);
+  if (n.up) down(n, "crashed");
 }
 
 void SimCluster::restart(const std::string& name, bool keepState) {
@@ -342,17 +345,11 @@ void SimCluster::stop(const std::string& name) {
   if (!n.up) return;
   const auto inc = n.incarnation;
   say(name + " SIGTERM");
-  onNode(n, inc, [this, &n, inc, name] {
-    n.driver->shutdown([this, &n, inc, name] {
+  onNode(n, inc, [this, &n, inc] {
+    n.driver->shutdown([this, &n, inc] {
       // The driver's last step ran; the process exits (not from inside the driver's call).
-      schedule(now_, [this, &n, inc, name] {
-        if (!n.up || n.incarnation != inc) return;
-        n.up = false;
-        ++n.incarnation;
-        n.driver.reset();
-        n.dpRole = "down";
-        n.dpSince = now_;
-        say(name + " stopped");
+      schedule(now_, [this, &n, inc] {
+        if (n.up && n.incarnation == inc) down(n, "stopped");
       });
     });
   });

@@ -124,6 +124,7 @@ class SimCluster {
 
   Config configFor(const NodeSpec& spec) const;
   void boot(Node& n);
+  void down(Node& n, const std::string& why);  // the process is gone (crash or end of stop)
   void schedule(Time at, std::function<void()> fn);
   // Runs fn on node n's "loop" now (or when its pause ends), if incarnation still matches.
   void onNode(Node& n, std::uint64_t incarnation, std::function<void()> fn);
