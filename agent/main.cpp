@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "egw/log.h"
-#include "io/agent.h"
-#include "io/sd_notify.h"
+#include "agent/node/agent.h"
+#include "agent/node/sd_notify.h"
 
 #include "egw/config.h"
 #include "egw/version.h"

@@ -1,4 +1,4 @@
-#include "core/health.h"
+#include "agent/core/health.h"
 
 namespace egw {
 

@@ -1,4 +1,4 @@
-#include "core/readiness.h"
+#include "agent/core/readiness.h"
 
 #include <algorithm>
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/election.h"
+#include "agent/core/election.h"
 
 namespace egw {
 

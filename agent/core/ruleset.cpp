@@ -1,4 +1,4 @@
-#include "core/ruleset.h"
+#include "agent/core/ruleset.h"
 
 #include <algorithm>
 #include <cstdio>

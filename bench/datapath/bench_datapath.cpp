@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "egw/log.h"
-#include "io/nft_datapath.h"
+#include "agent/datapath/nft_datapath.h"
 
 using namespace egw;
 using Clock = std::chrono::steady_clock;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "egw/version.h"
-#include "io/cluster_backend.h"
+#include "agent/api/cluster_backend.h"
 
 namespace egwtest {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/datapath.h"
+#include "agent/datapath/datapath.h"
 
 namespace egwtest {
 

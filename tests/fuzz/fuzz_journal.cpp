@@ -36,8 +36,8 @@
 #include "egw/log.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
-#include "io/event_store.h"
-#include "io/state_store.h"
+#include "agent/store/event_store.h"
+#include "agent/store/state_store.h"
 
 namespace {
 

@@ -22,6 +22,7 @@ struct EgressConfig {
   std::string interface;               // required for candidates
   std::optional<IpAddress> ip;         // default: the interface's primary IPv4
   std::optional<IpAddress> gateway;    // next hop on the public side; default: the interface's default route
+  bool operator==(const EgressConfig&) const = default;
 };
 
 struct NodeConfig {
@@ -30,17 +31,20 @@ struct NodeConfig {
   EgressConfig egress;
   bool candidate = false;
   int priority = 100;
+  bool operator==(const NodeConfig&) const = default;
 };
 
 struct ListenConfig {
   Endpoint peer;
   Endpoint api;
   std::optional<Endpoint> metrics;     // absent: no metrics listener
+  bool operator==(const ListenConfig&) const = default;
 };
 
 struct VoterConfig {
   std::string name;
   Endpoint address;
+  bool operator==(const VoterConfig&) const = default;
 };
 
 struct ElectionConfig {
@@ -52,11 +56,13 @@ struct ElectionConfig {
   Millis driftMargin() const;
   Millis lease() const;                // electionTimeout - driftMargin
   Millis leaseRefresh() const { return heartbeatInterval; }
+  bool operator==(const ElectionConfig&) const = default;
 };
 
 struct VirtualIpConfig {
   Cidr address;                        // host address with its prefix, e.g. 172.16.0.100/24
   std::string interface;
+  bool operator==(const VirtualIpConfig&) const = default;
 };
 
 struct PolicyConfig {
@@ -64,6 +70,7 @@ struct PolicyConfig {
   std::vector<Cidr> sources;
   std::vector<Cidr> destinations;
   std::vector<Cidr> exclude;
+  bool operator==(const PolicyConfig&) const = default;
 };
 
 struct DatapathConfig {
@@ -72,21 +79,25 @@ struct DatapathConfig {
   std::uint32_t routeTable = 4000;
   NoMaster noMaster = NoMaster::Drop;
   bool manageSysctls = false;          // fix ip_forward/rp_filter instead of only reporting them
+  bool operator==(const DatapathConfig&) const = default;
 };
 
 struct ProbeConfig {
   std::optional<Endpoint> target;      // absent: no probing (verdict stays unknown)
   Millis interval{10000};
   Millis timeout{2000};
+  bool operator==(const ProbeConfig&) const = default;
 };
 
 struct TlsConfig {
   std::string ca, cert, key;           // resolved relative to the config file's directory
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct LogConfig {
   std::string level = "info";
   LogFormat format = LogFormat::Text;
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Config {
@@ -106,6 +117,9 @@ struct Config {
   LogConfig log;
 
   bool isVoter() const;
+  // Every field, for the reload diff (agent/core/reload_plan.*): a key that differs and cannot be
+  // applied live is refused by name, never silently ignored.
+  bool operator==(const Config&) const = default;
 };
 
 struct ConfigErrors {

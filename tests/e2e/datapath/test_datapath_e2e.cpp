@@ -10,8 +10,8 @@
 #include <mutex>
 #include <thread>
 
-#include "io/datapath_worker.h"
-#include "io/nft_datapath.h"
+#include "agent/datapath/datapath_worker.h"
+#include "agent/datapath/nft_datapath.h"
 #include "netns_fixture.h"
 
 using namespace egw;

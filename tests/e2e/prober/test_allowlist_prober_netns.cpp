@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "io/allowlist_prober.h"
+#include "agent/probe/allowlist_prober.h"
 #include "support/netns.h"
 #include "support/testbed.h"
 

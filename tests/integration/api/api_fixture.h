@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "fakes/fake_cluster_backend.h"
-#include "io/cluster_service.h"
+#include "agent/api/cluster_service.h"
 
 namespace egwtest {
 

@@ -4,7 +4,7 @@
 #include <httplib.h>
 
 #include "integration/api/api_fixture.h"
-#include "io/metrics_server.h"
+#include "agent/api/metrics_server.h"
 
 namespace {
 

@@ -16,9 +16,10 @@
 #include "console/core/add_node_flow.h"
 #include "console/core/grpc_agent_client.h"
 #include "egw/version.h"
-#include "io/allowlist_prober.h"
-#include "io/cluster_service.h"
-#include "io/event_store.h"
+#include "agent/core/codec.h"
+#include "agent/probe/allowlist_prober.h"
+#include "agent/api/cluster_service.h"
+#include "agent/store/event_store.h"
 
 using namespace egw::console;
 namespace pb = egressgw::v1;
@@ -113,7 +114,7 @@ class Backend final : public egw::ClusterBackend {
       o.timeout = std::chrono::milliseconds(2000);
       const egw::ProbeResult res = egw::AllowlistProber::probeOnce(o);
       pb::ProbeAllowlistResponse out;
-      out.set_verdict(egw::toProto(res.verdict));
+      out.set_verdict(egw::codec::toProto(res.verdict));
       out.set_detail(res.detail);
       out.set_egress_ip("127.0.0.1");
       {

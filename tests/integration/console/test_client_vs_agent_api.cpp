@@ -9,8 +9,8 @@
 
 #include "console/core/grpc_agent_client.h"
 #include "egw/version.h"
-#include "io/cluster_service.h"
-#include "io/event_store.h"
+#include "agent/api/cluster_service.h"
+#include "agent/store/event_store.h"
 
 using namespace egw::console;
 namespace pb = egressgw::v1;

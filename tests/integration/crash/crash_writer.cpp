@@ -21,8 +21,8 @@
 #include <string>
 
 #include "crash_record.h"
-#include "io/event_store.h"
-#include "io/state_store.h"
+#include "agent/store/event_store.h"
+#include "agent/store/state_store.h"
 
 namespace {
 

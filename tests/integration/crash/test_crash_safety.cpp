@@ -37,7 +37,7 @@
 #include "crash_record.h"
 #include "egressgw/v1/peer.pb.h"
 #include "egw/journal.h"
-#include "io/state_store.h"
+#include "agent/store/state_store.h"
 #include "support/paths.h"
 
 namespace {

@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "io/sd_notify.h"
+#include "agent/node/sd_notify.h"
 #include "support/paths.h"
 
 namespace {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "io/allowlist_prober.h"
+#include "agent/probe/allowlist_prober.h"
 
 using namespace egw;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 #include <QTest>
 
 #include "fakes/fake_datapath.h"
-#include "io/datapath_worker.h"
+#include "agent/datapath/datapath_worker.h"
 
 using namespace egw;
 using egwtest::FakeDatapath;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/election.h"
+#include "agent/core/election.h"
 
 namespace egw::election::testing {
 

@@ -25,6 +25,7 @@
 #include <stdexcept>
 
 #include "unit/election/cluster.h"
+#include "support/golden.h"
 #include "support/paths.h"
 
 using namespace egw::election;
@@ -32,54 +33,10 @@ using namespace egw::election::testing;
 
 namespace {
 
-struct Block {
-  std::vector<std::string> comments;  // comment/blank lines before the command
-  std::string command;
-  std::vector<std::string> expected;
-  bool hasExpected = false;
-};
-
-std::vector<std::string> splitWords(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> w;
-  std::string x;
-  while (in >> x) w.push_back(x);
-  return w;
-}
-
-std::vector<Block> parse(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) lines.push_back(l);
-  std::vector<Block> blocks;
-  Block cur;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const auto& line = lines[i];
-    if (line.empty() || line[0] == '#') {
-      if (!line.empty()) cur.comments.push_back(line);
-      continue;
-    }
-    cur.command = line;
-    if (i + 1 < lines.size() && lines[i + 1] == "----") {
-      cur.hasExpected = true;
-      i += 2;
-      for (; i < lines.size() && !lines[i].empty(); ++i) cur.expected.push_back(lines[i]);
-    }
-    blocks.push_back(std::move(cur));
-    cur = Block{};
-  }
-  return blocks;
-}
-
 std::optional<MsgType> parseType(const std::string& s) {
   for (int i = 0; i <= static_cast<int>(MsgType::TimeoutNow); ++i)
     if (s == msgTypeName(static_cast<MsgType>(i))) return static_cast<MsgType>(i);
   return std::nullopt;
-}
-
-std::string valueOf(const std::string& word, const std::string& key) {
-  return word.rfind(key + "=", 0) == 0 ? word.substr(key.size() + 1) : std::string();
 }
 
 class Interpreter {
@@ -90,7 +47,7 @@ class Interpreter {
 
   std::vector<std::string> exec(const std::string& line) {
     out_.clear();
-    auto w = splitWords(line);
+    auto w = egwtest::golden::words(line);
     const std::string& cmd = w[0];
     auto node = [&](std::size_t i) -> SimNode& {
       if (i >= w.size()) throw std::runtime_error("missing node name");
@@ -104,9 +61,9 @@ class Interpreter {
     };
     if (cmd == "timing") {
       for (std::size_t i = 1; i < w.size(); ++i) {
-        if (auto v = valueOf(w[i], "hb"); !v.empty()) c_.heartbeatInterval = std::stoll(v);
-        if (auto v = valueOf(w[i], "et"); !v.empty()) c_.electionTimeout = std::stoll(v);
-        if (auto v = valueOf(w[i], "lease"); !v.empty()) c_.lease = std::stoll(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "hb"); !v.empty()) c_.heartbeatInterval = std::stoll(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "et"); !v.empty()) c_.electionTimeout = std::stoll(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "lease"); !v.empty()) c_.lease = std::stoll(v);
       }
     } else if (cmd == "node") {
       NodeSpec s;
@@ -116,12 +73,12 @@ class Interpreter {
       for (std::size_t i = 3; i < w.size(); ++i) {
         if (w[i] == "candidate") s.candidate = true;
         if (w[i] == "preempt") s.preempt = true;
-        if (auto v = valueOf(w[i], "priority"); !v.empty()) s.priority = std::stoi(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "priority"); !v.empty()) s.priority = std::stoi(v);
       }
       c_.add(s);
     } else if (cmd == "start") {
       for (std::size_t i = 1; i < w.size(); ++i)
-        if (auto v = valueOf(w[i], "seed"); !v.empty()) c_.seed = std::stoull(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "seed"); !v.empty()) c_.seed = std::stoull(v);
       c_.start();
     } else if (cmd == "run") {
       c_.run(num(1));
@@ -186,8 +143,8 @@ class Interpreter {
       if (!t) throw std::runtime_error("unknown message type " + w.at(3));
       m.type = *t;
       for (std::size_t i = 4; i < w.size(); ++i) {
-        if (auto v = valueOf(w[i], "term"); !v.empty()) m.term = std::stoull(v);
-        if (auto v = valueOf(w[i], "round"); !v.empty()) m.round = std::stoull(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "term"); !v.empty()) m.term = std::stoull(v);
+        if (auto v = egwtest::golden::valueOf(w[i], "round"); !v.empty()) m.round = std::stoull(v);
         if (w[i] == "granted") m.granted = true;
         if (w[i] == "transfer") m.transfer = true;
       }
@@ -215,18 +172,6 @@ class Interpreter {
   std::vector<std::string> out_;
 };
 
-std::string render(const std::vector<Block>& blocks, const std::vector<std::vector<std::string>>& outputs) {
-  std::string s;
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    for (const auto& c : blocks[i].comments) s += c + "\n";
-    s += blocks[i].command + "\n----\n";
-    if (outputs[i].empty()) s += "ok\n";
-    for (const auto& o : outputs[i]) s += o + "\n";
-    s += "\n";
-  }
-  return s;
-}
-
 QString scenarioDir() { return egwtest::sourcePath(u"tests/unit/election/scenarios"); }
 
 }  // namespace
@@ -243,41 +188,9 @@ class TestElectionScenarios : public QObject {
 
   void scenario() {
     QFETCH(QString, path);
-    std::ifstream in(path.toStdString());
-    QVERIFY2(in, qPrintable(path));
-    std::stringstream buf;
-    buf << in.rdbuf();
-    const auto blocks = parse(buf.str());
-    QVERIFY(!blocks.empty());
-
     Interpreter interp;
-    std::vector<std::vector<std::string>> outputs;
-    for (const auto& b : blocks) {
-      try {
-        outputs.push_back(interp.exec(b.command));
-      } catch (const std::exception& e) {
-        QFAIL(qPrintable(QStringLiteral("%1: command '%2': %3")
-                             .arg(path, QString::fromStdString(b.command), QString::fromUtf8(e.what()))));
-      }
-    }
-    const std::string actual = render(blocks, outputs);
-    if (qEnvironmentVariableIntValue("EGW_UPDATE_GOLDEN") == 1) {
-      std::ofstream(path.toStdString()) << actual;
-      return;
-    }
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      std::vector<std::string> want = blocks[i].expected;
-      std::vector<std::string> got = outputs[i];
-      if (got.empty()) got.push_back("ok");
-      if (!blocks[i].hasExpected || want != got) {
-        std::string msg = path.toStdString() + ": command '" + blocks[i].command + "'\n--- expected\n";
-        for (const auto& l : want) msg += l + "\n";
-        msg += "--- actual\n";
-        for (const auto& l : got) msg += l + "\n";
-        msg += "(EGW_UPDATE_GOLDEN=1 rewrites the file)";
-        QFAIL(msg.c_str());
-      }
-    }
+    const auto failure = egwtest::golden::runGolden(path, [&](const std::string& c) { return interp.exec(c); });
+    if (!failure.empty()) QFAIL(failure.c_str());
   }
 };
 

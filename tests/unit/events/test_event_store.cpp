@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "egw/utf8.h"
-#include "io/event_store.h"
+#include "agent/store/event_store.h"
 
 using egw::EventStore;
 

@@ -1,7 +1,7 @@
 // evaluateReadiness / evaluateLiveness: what /readyz and /livez answer for each agent state.
 #include <QtTest>
 
-#include "core/readiness.h"
+#include "agent/core/readiness.h"
 
 using egw::ReadinessInputs;
 using egw::election::Role;

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "core/ruleset.h"
+#include "agent/core/ruleset.h"
 #include "support/paths.h"
 
 using namespace egw;

@@ -2,7 +2,7 @@
 // strings are the ones gRPC reports (x509_subject, RFC 2253).
 #include <QTest>
 
-#include "io/auth.h"
+#include "agent/security/auth.h"
 
 using namespace egw::auth;
 

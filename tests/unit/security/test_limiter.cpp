@@ -2,7 +2,7 @@
 // Time is passed in, so every case is exact.
 #include <QTest>
 
-#include "io/limiter.h"
+#include "agent/security/limiter.h"
 
 using egw::StreamCounter;
 using egw::TokenBuckets;

@@ -1,0 +1,363 @@
+// The driver's election side: start, timers, the election's Ready, peer messages, status
+// reports, the cluster view and the datapath role. Operator requests: driver_ops.cpp; the
+// published state: driver_status.cpp.
+#include "agent/node/driver.h"
+
+#include <algorithm>
+
+#include "agent/core/allowlist_policy.h"
+#include "agent/core/codec.h"
+#include "agent/store/event_store.h"
+#include "egw/version.h"
+
+namespace egw {
+
+namespace pb = egressgw::v1;
+using election::Role;
+
+Driver::Driver(Config cfg, DriverPorts ports, DriverSink& sink, std::string peerEndpoint, std::string apiEndpoint)
+    : cfg_(std::move(cfg)),
+      ports_(std::move(ports)),
+      sink_(sink),
+      peerEndpoint_(std::move(peerEndpoint)),
+      apiEndpoint_(std::move(apiEndpoint)),
+      log_(log::get("agent")),
+      elog_(log::get("election")),
+      view_(cfg_.node.name,
+            [&] {
+              std::vector<std::string> v;
+              for (const auto& x : cfg_.voters) v.push_back(x.name);
+              return v;
+            }(),
+            ViewTiming{cfg_.election.electionTimeout.count(), std::max<Time>(cfg_.election.heartbeatInterval.count(), 100)}),
+      priority_(cfg_.node.priority) {}
+
+Driver::~Driver() = default;
+
+Role Driver::role() const { return election_->role(); }
+const std::string& Driver::master() const { return election_->master(); }
+std::uint64_t Driver::term() const { return election_->term(); }
+
+Driver::Time Driver::reportInterval() const {
+  // Status reports feed the cluster view (seconds matter there, not milliseconds): at most ten
+  // a second, whatever the heartbeat.
+  return view_.timing().reportInterval;
+}
+
+bool Driver::eligible() const { return egw::eligible(cfg_.node.candidate, persisted_.candidacy, verdict_.healthy); }
+
+void Driver::rebuildElection(election::HardState hs, bool restarted) {
+  election::Settings s;
+  s.self = cfg_.node.name;
+  for (const auto& v : cfg_.voters) s.voters.push_back(v.name);
+  s.candidate = cfg_.node.candidate;
+  s.priority = priority_;
+  s.heartbeatInterval = cfg_.election.heartbeatInterval.count();
+  s.electionTimeout = cfg_.election.electionTimeout.count();
+  s.lease = cfg_.election.lease().count();
+  s.preempt = cfg_.election.preempt;
+  std::uint64_t seed = std::hash<std::string>{}(cfg_.node.name) ^ static_cast<std::uint64_t>(ports_.clock->wallMs());
+  election_ = std::make_unique<election::Election>(s, hs, restarted, seed, now());
+  election_->setEligible(eligible(), now());
+}
+
+void Driver::start(const LoadedState& loaded) {
+  const bool restarted = loaded.existed;
+  if (loaded.corrupt) {
+    // We cannot know whom we voted for in which term. Never vote in the first term we see
+    // (handled in onPeerMessage) and grant nothing for one election timeout.
+    log_->error("{}: {}; this node will not vote in the current term and rejoins as a follower", cfg_.node.name,
+                loaded.problem);
+    amnesia_ = true;
+  } else {
+    persisted_ = loaded.state;
+  }
+  if (persisted_.candidacy == CandidacyState::None && cfg_.node.candidate)
+    persisted_.candidacy = initialCandidacy(cfg_.node.candidate, cfg_.isVoter());
+  if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
+  rebuildElection(persisted_.hard, restarted);
+  record("node_started", cfg_.node.name,
+         std::string("agent ") + kVersion + " started as " + (cfg_.node.candidate ? "candidate" : "observer") +
+             (restarted ? " (restart: no vote for one election timeout)" : ""));
+  updateDatapath();
+  startProber();
+  publishState();
+}
+
+Driver::Time Driver::nextDeadline() const {
+  Time d = std::min(election_->nextTick(), lastReportAt_ + reportInterval());
+  if (pendingHandover_) d = std::min(d, pendingHandover_->deadline);
+  if (drain_) d = std::min(d, drain_->deadline);
+  return d;
+}
+
+void Driver::onTick(Time t) {
+  election_->tick(t);
+  process();
+  if (pendingHandover_ && t >= pendingHandover_->deadline) {
+    auto done = std::move(pendingHandover_->done);
+    pendingHandover_.reset();
+    done(false, "handover timed out: no new master within " + std::to_string(2 * cfg_.election.electionTimeout.count()) + " ms", "");
+  }
+  if (!prober_ && cfg_.probe.target && cfg_.node.candidate) startProber();
+  if (t - lastReportAt_ >= reportInterval()) {
+    lastReportAt_ = t;
+    if (++reportCount_ % 3 == 0) updateEligibility(t);  // datapath health; the others' verdicts
+    sendStatusReport();
+    refreshMembers(t);
+    publishState();
+  }
+  checkDrain(t);
+}
+
+void Driver::updateEligibility(Time t) {
+  if (ports_.datapath) health_ = ports_.datapath->health();
+  health_.allowlistRejected =
+      rejectionCounts(probe_.verdict, election_->role() == Role::Master, view_.verifiedAlternative(t));
+  auto v = evaluateHealth(health_, cfg_.node.egress.interface);
+  if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
+    std::string why;
+    for (const auto& p : v.problems) why += (why.empty() ? "" : "; ") + p;
+    if (cfg_.node.candidate) record("health_changed", cfg_.node.name, v.healthy ? "healthy again" : "unhealthy: " + why);
+    verdict_ = v;
+  }
+  election_->setEligible(eligible(), t);
+  process();
+}
+
+void Driver::process() {
+  auto r = election_->takeReady();
+  if (r.persist) {
+    persisted_.hard = *r.persist;
+    auto st = ports_.state->save(persisted_);
+    if (!st) {
+      // Sending a vote we could not persist could let us vote twice after a crash: drop the
+      // messages of this step and stop standing until the disk works again.
+      elog_->error("{} term {}: cannot persist election state: {}; messages of this step dropped", cfg_.node.name,
+                   r.persist->term, st.error());
+      health_.hostProblems = {"cannot persist election state: " + st.error()};
+      return;
+    }
+  }
+  const auto t = now();
+  if (r.leaseChanged && ports_.datapath) {
+    // Cut the kernel fence before anything else goes out (a handover's TimeoutNow among it),
+    // or extend it to the new expiry.
+    ports_.datapath->refreshLease(election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
+  }
+  for (const auto& rej : r.rejected)
+    elog_->debug("{} term {}: ignored {} from {}: {}", cfg_.node.name, election_->term(),
+                 election::msgTypeName(rej.type), rej.from, election::rejectName(rej.reason));
+  for (const auto& m : r.messages) sendElection(m);
+  if (r.roleChanged) {
+    elog_->info("{} term {}: role {}", cfg_.node.name, election_->term(), election::roleName(*r.roleChanged));
+    if (*r.roleChanged == Role::Candidate)
+      record("election_started", cfg_.node.name, "campaigning for term " + std::to_string(election_->term()));
+  }
+  if (r.masterChanged || r.roleChanged) onRoleOrMaster(r.roleChanged, t);
+}
+
+void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
+  const auto& m = election_->master();
+  if (m == lastMaster_) return;
+  if (m.empty()) {
+    masterLostAt_ = t;
+    elog_->warn("{} term {}: master {} lost", cfg_.node.name, election_->term(), lastMaster_);
+    if (election_->isVoter() || lastMaster_ == cfg_.node.name)
+      record("master_lost", lastMaster_,
+             lastMaster_ == cfg_.node.name ? "stepped down: lease not renewed by a voter majority"
+                                           : "no heartbeat within the election timeout");
+  } else {
+    std::int64_t gap = masterLostAt_ >= 0 ? t - masterLostAt_ : -1;
+    if (m == cfg_.node.name) {
+      ++failovers_;
+      if (!lastMaster_.empty() || masterLostAt_ >= 0) lastFailoverGapMs_ = gap;
+      if (gap >= 0) sink_.failoverGap(gap);
+      elog_->info("{} term {}: elected master{}", cfg_.node.name, election_->term(),
+                  gap >= 0 ? " " + std::to_string(gap) + " ms after the previous master was lost" : "");
+      record("master_elected", m, "elected in term " + std::to_string(election_->term()), gap);
+    } else {
+      elog_->info("{} term {}: following master {}", cfg_.node.name, election_->term(), m);
+    }
+    masterSinceMs_ = ports_.clock->wallMs();
+    masterLostAt_ = -1;
+    if (pendingHandover_ && m != pendingHandover_->from) {
+      auto done = std::move(pendingHandover_->done);
+      pendingHandover_.reset();
+      done(true, "handed over to " + m, m);
+    }
+  }
+  lastMaster_ = m;
+  updateDatapath();
+  publishState();
+}
+
+void Driver::updateDatapath() {
+  auto* dp = ports_.datapath;
+  if (!dp) return;
+  const auto& m = election_->master();
+  if (election_->role() == Role::Master) {
+    const auto t = now();
+    dp->setRole(AgentDatapath::Role::Master, std::nullopt, election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
+  } else if (!m.empty()) {
+    std::optional<IpAddress> addr = IpAddress::parse(view_.addressOf(m));
+    if (!addr)
+      for (const auto& v : cfg_.voters)
+        if (v.name == m) addr = IpAddress::parse(v.address.host);
+    if (addr)
+      dp->setRole(AgentDatapath::Role::Follower, addr, 0);
+    else
+      dp->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
+  } else {
+    dp->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
+  }
+}
+
+std::optional<std::string> Driver::endpointOf(const std::string& node) const {
+  for (const auto& v : cfg_.voters)
+    if (v.name == node) return v.address.str();
+  if (auto* m = view_.find(node); m && !m->status.peer_endpoint().empty()) return m->status.peer_endpoint();
+  if (auto it = replyEndpoints_.find(node); it != replyEndpoints_.end() && !it->second.empty()) return it->second;
+  return std::nullopt;
+}
+
+void Driver::sendTo(const std::string& node, pb::ElectionMessage msg) {
+  auto ep = endpointOf(node);
+  if (!ep) return;
+  msg.set_from(cfg_.node.name);
+  msg.set_to(node);
+  msg.set_from_endpoint(peerEndpoint_);
+  msg.set_protocol(kProtocolVersion);
+  ++messageCounts_[pb::MessageType_Name(msg.type())];
+  ports_.peers->send(*ep, std::move(msg));
+}
+
+void Driver::sendElection(const election::Message& m) {
+  pb::ElectionMessage out = codec::toWire(m);
+  if (m.type == election::MsgType::Heartbeat) {
+    // The cluster view and the events the receiver lacks ride on heartbeats.
+    for (const auto& [name, mem] : view_.members()) *out.add_cluster() = mem.status;
+    *out.add_cluster() = selfStatus();
+    if (auto* mem = view_.find(m.to))
+      for (auto& e : ports_.events->missingFor(mem->knownEvents, 64)) *out.add_events() = std::move(e);
+    for (const auto& [o, s] : ports_.events->known()) (*out.mutable_known_events())[o] = s;
+  }
+  sendTo(m.to, std::move(out));
+}
+
+void Driver::sendStatusReport() {
+  // To the master when one is known (it builds the cluster view), else to every voter.
+  pb::ElectionMessage msg;
+  msg.set_type(pb::STATUS_REPORT);
+  msg.set_term(election_->term());
+  *msg.mutable_status() = selfStatus();
+  for (const auto& [o, s] : ports_.events->known()) (*msg.mutable_known_events())[o] = s;
+  std::vector<std::string> targets;
+  const auto& m = election_->master();
+  if (!m.empty() && m != cfg_.node.name) {
+    targets.push_back(m);
+  } else if (m.empty()) {
+    for (const auto& v : cfg_.voters)
+      if (v.name != cfg_.node.name) targets.push_back(v.name);
+  }
+  for (const auto& t : targets) {
+    auto copy = msg;
+    std::map<std::string, std::uint64_t> known;
+    if (auto* mem = view_.find(t)) known = mem->knownEvents;
+    for (auto& e : ports_.events->missingFor(known, 64)) *copy.add_events() = std::move(e);
+    sendTo(t, std::move(copy));
+  }
+}
+
+void Driver::refreshMembers(Time t) {
+  if (election_->role() == Role::Master)
+    for (const auto& name : view_.expire(t))
+      record("node_left", name, "no status report for " + std::to_string(view_.timing().expiry()) + " ms");
+  auto infos = view_.peerInfo(t);
+  election_->setMembers(infos.nonVoters);
+  election_->setPeerInfo(infos.all);
+  process();
+}
+
+void Driver::onPeerMessage(const pb::ElectionMessage& m) {
+  const Time t = now();
+  const bool fromVoter = view_.isVoter(m.from());
+  if (m.type() == pb::STATUS_REPORT) {
+    auto outcome = view_.onStatusReport(m, t);
+    if (outcome == ClusterView::Report::NameMismatch) {
+      elog_->warn("{}: status report from {} rejected: name mismatch", cfg_.node.name, m.from());
+      return;
+    }
+    mergeEvents(m);
+    if (outcome == ClusterView::Report::Joined && election_->role() == Role::Master)
+      record("node_joined", m.from(),
+             "joined as " + std::string(m.status().voter() ? "voter" : "non-voter") + " " +
+                 (m.status().candidacy() == pb::CANDIDACY_NONE ? "observer" : "candidate"));
+    checkDrain(t);
+    return;
+  }
+  auto em = codec::fromWire(m);
+  if (!em) {
+    elog_->warn("{}: message of unknown type {} from {} rejected", cfg_.node.name, static_cast<int>(m.type()), m.from());
+    return;
+  }
+  using election::MsgType;
+  if (!fromVoter && !view_.joined(m.from()) && em->type != MsgType::HeartbeatResp && em->type != MsgType::PreVote &&
+      em->type != MsgType::Vote) {
+    // A non-voter is followed (heartbeat, timeout-now) only once it has joined with a status
+    // report; strangers may only ask for votes (refused unless they joined) and answer heartbeats.
+    elog_->warn("{}: {} from unknown node {} rejected", cfg_.node.name, pb::MessageType_Name(m.type()), m.from());
+    return;
+  }
+  if ((em->type == MsgType::PreVote || em->type == MsgType::Vote) && !fromVoter) {
+    // Where to send the answer to a non-voting candidate. Kept apart from the members: asking
+    // for a vote does not make a node one we follow or send the cluster view to.
+    if (replyEndpoints_.size() > 256) replyEndpoints_.clear();
+    replyEndpoints_[m.from()] = m.from_endpoint();
+  }
+  if (amnesia_ && m.term() > 0) {
+    // Our state file was lost: treat the first term we hear of as already voted in.
+    amnesia_ = false;
+    election::HardState hs{std::max(m.term(), election_->term()), "?unknown"};
+    persisted_.hard = hs;
+    if (auto st = ports_.state->save(persisted_); !st) log_->error("{}: {}", cfg_.node.name, st.error());
+    rebuildElection(hs, true);
+  }
+  if (em->type == MsgType::Heartbeat) {
+    view_.onHeartbeat(m, t);
+    mergeEvents(m);
+  }
+  election_->step(*em, t);
+  process();
+  if (em->type == MsgType::Heartbeat) checkDrain(t);
+}
+
+void Driver::mergeEvents(const pb::ElectionMessage& m) {
+  for (const auto& e : m.events()) {
+    auto r = ports_.events->merge(e);
+    if (!r)
+      log::get("journal")->warn("{}: event {}/{} from {} not merged: {}", cfg_.node.name, e.origin(), e.seq(), m.from(),
+                                r.error());
+  }
+}
+
+void Driver::onDatapathReport(const DatapathReport& r) {
+  switch (r.kind) {
+    case DatapathReport::Kind::Applied:
+      log::get("datapath")->debug("{}: applied in {} us", cfg_.node.name, r.durationUs);
+      if (!r.detail.empty()) record("datapath_switched", cfg_.node.name, r.detail);
+      break;
+    case DatapathReport::Kind::ApplyFailed: record("datapath_failed", cfg_.node.name, r.detail); break;
+    case DatapathReport::Kind::Repaired: record("datapath_repaired", cfg_.node.name, r.detail); break;
+    case DatapathReport::Kind::HealthChanged: break;
+  }
+  updateEligibility(now());
+}
+
+void Driver::record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs) {
+  if (!ports_.events) return;
+  auto st = ports_.events->append(kind, node, election_ ? election_->term() : 0, message, gapMs);
+  if (!st) log::get("journal")->error("{}: cannot journal event {}: {}", cfg_.node.name, kind, st.error());
+}
+
+}  // namespace egw

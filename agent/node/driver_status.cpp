@@ -1,0 +1,84 @@
+// What the driver tells others about itself and the cluster: its own status (in every status
+// report and heartbeat) and the published state (API, metrics, TLS admission).
+#include "agent/core/codec.h"
+#include "agent/node/driver.h"
+#include "agent/store/event_store.h"
+#include "egw/utf8.h"
+#include "egw/version.h"
+
+namespace egw {
+
+namespace pb = egressgw::v1;
+using election::Role;
+
+pb::NodeStatus Driver::selfStatus() const {
+  auto* dp = ports_.datapath;
+  pb::NodeStatus s;
+  s.set_name(cfg_.node.name);
+  s.set_address(cfg_.node.address.str());
+  s.set_peer_endpoint(peerEndpoint_);
+  s.set_api_endpoint(apiEndpoint_);
+  std::optional<IpAddress> eip = cfg_.node.egress.ip;
+  if (!eip && dp) eip = dp->egressIp();
+  if (eip) s.set_egress_ip(eip->str());
+  s.set_egress_interface(cfg_.node.egress.interface);
+  const bool observer = !cfg_.node.candidate && !cfg_.isVoter();
+  s.set_role(codec::toProto(election_->role(), observer));
+  s.set_term(election_->term());
+  s.set_candidacy(codec::toProto(persisted_.candidacy));
+  s.set_voter(cfg_.isVoter());
+  s.set_healthy(verdict_.healthy);
+  for (const auto& p : verdict_.problems) s.add_health_problems(p);
+  s.set_allowlist(codec::toProto(probe_.verdict));
+  s.set_allowlist_detail(toValidUtf8(probe_.detail));
+  if (dp) {
+    auto c = dp->counters();
+    s.mutable_snat()->set_packets(c.snatPackets);
+    s.mutable_snat()->set_bytes(c.snatBytes);
+    s.mutable_marked()->set_packets(c.markedPackets);
+    s.mutable_marked()->set_bytes(c.markedBytes);
+  }
+  s.set_version(kVersion);
+  s.set_priority(priority_);
+  s.set_wall_time_ms(ports_.clock->wallMs());
+  s.set_event_seq(ports_.events ? ports_.events->lastLocalSeq() : 0);
+  s.set_datapath_ready(!dp || health_.datapathApplied);
+  s.set_protocol(kProtocolVersion);
+  s.set_master(election_->master());
+  return s;
+}
+
+void Driver::publishState() {
+  const auto t = now();
+  PublishedState p;
+  auto& s = p.state;
+  s.set_master(election_->master());
+  s.set_term(election_->term());
+  s.set_master_since_ms(election_->master().empty() ? 0 : masterSinceMs_);
+  s.set_served_by(cfg_.node.name);
+  s.set_protocol(kProtocolVersion);
+  s.set_mode(modeName(cfg_.mode));
+  if (cfg_.virtualIp) s.set_virtual_ip(cfg_.virtualIp->address.address().str());
+  s.set_lease_ms(cfg_.election.lease().count());
+  s.set_lease_refresh_ms(cfg_.election.leaseRefresh().count());
+  s.set_drift_margin_ms(cfg_.election.driftMargin().count());
+  s.set_last_failover_gap_ms(lastFailoverGapMs_);
+  *s.add_nodes() = selfStatus();
+  for (auto& n : view_.snapshotNodes(t, election_->master())) *s.add_nodes() = std::move(n);
+  p.admitted = view_.admitted();
+  p.failovers = failovers_;
+  p.messages = messageCounts_;
+  auto& r = p.readiness;
+  r.self = cfg_.node.name;
+  r.role = election_->role();
+  r.master = election_->master();
+  r.term = election_->term();
+  r.leaseValid = election_->leaseValid(t);
+  r.datapathEnabled = ports_.datapath != nullptr;
+  r.datapathInSync = ports_.datapath && ports_.datapath->inSync();
+  r.datapathProblem = health_.lastApplyError;
+  r.electionTimeoutMs = cfg_.election.electionTimeout.count();
+  sink_.publish(std::move(p));
+}
+
+}  // namespace egw

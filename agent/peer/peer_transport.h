@@ -1,0 +1,83 @@
+#pragma once
+// The Peer gRPC service (server side, callback API) and fire-and-forget sends to peers.
+// Replies travel as separate messages, so a send never waits for the state machine.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "egressgw/v1/peer.grpc.pb.h"
+#include "agent/core/ports.h"
+#include "agent/security/auth.h"
+#include "agent/security/limiter.h"
+
+namespace egw {
+
+class PeerService final : public egressgw::v1::Peer::CallbackService {
+ public:
+  // Called on a gRPC thread with the message and the transport peer ("ipv4:1.2.3.4:5678").
+  // Returns an error text to reject (the sender sees it in Ack), empty to accept.
+  using Handler = std::function<std::string(egressgw::v1::ElectionMessage&&, const std::string& peer)>;
+  // With TLS, after the certificate check: may this node speak to us at all (a configured voter
+  // or a joined member; a status report is how a node joins)? Non-OK (PERMISSION_DENIED) goes
+  // back to the caller as the call's status. Called on a gRPC thread.
+  using Admission = std::function<grpc::Status(const egressgw::v1::ElectionMessage&)>;
+  explicit PeerService(Handler h) : handler_(std::move(h)) {}
+  // TLS: every call needs a node certificate whose CN is the message's `from`
+  // (auth::authorizePeer), then `admit`. Refusals are logged, a few lines per caller and second.
+  PeerService(Handler h, std::string self, Admission admit)
+      : handler_(std::move(h)), self_(std::move(self)), admit_(std::move(admit)), certificatesRequired_(true) {}
+
+  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* ctx, const egressgw::v1::ElectionMessage* req,
+                                 egressgw::v1::Ack* resp) override;
+  std::uint64_t refused() const { return refused_; }
+
+ private:
+  Handler handler_;
+  std::string self_;  // for log lines
+  Admission admit_;
+  bool certificatesRequired_ = false;
+  std::atomic<std::uint64_t> refused_{0};
+  std::mutex logMu_;
+  TokenBuckets logRate_{1.0, 5.0};
+};
+
+class PeerClients final : public ports::PeerTransport {
+ public:
+  // With `verifyNodeName` (TLS) the server's certificate must be valid for the node name the
+  // message is addressed to (msg.to(), checked against its SAN DNS name), not just for the
+  // endpoint's address: a send to egress-2 reaches egress-2 or nobody.
+  PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs,
+              bool verifyNodeName = false);
+  ~PeerClients() override;
+  // Asynchronous; drops the message (and counts it) when too many are in flight to `endpoint`.
+  void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg) override;
+  std::uint64_t sent() const { return sent_; }
+  std::uint64_t failed() const { return failed_; }
+  std::uint64_t dropped() const { return dropped_; }
+  // Waits (bounded) until in-flight sends have finished; used at shutdown.
+  void drain(int timeoutMs);
+
+ private:
+  struct Target {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<egressgw::v1::Peer::Stub> stub;
+    std::atomic<int> inflight{0};
+  };
+  Target& target(const std::string& endpoint, const std::string& node);
+
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
+  bool verifyNodeName_;
+  int deadlineMs_;
+  int maxBackoffMs_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Target>> targets_;
+  std::atomic<std::uint64_t> sent_{0}, failed_{0}, dropped_{0};
+  std::atomic<int> inflightTotal_{0};
+};
+
+}  // namespace egw

@@ -1,0 +1,186 @@
+// ClusterView: status reports and the master's relayed view, member expiry, and the questions
+// the driver asks it (eligibility inputs, verified alternatives, reachers, the drain, the
+// snapshot's stale marking, TLS admission).
+#include <QTest>
+
+#include "agent/core/cluster_view.h"
+
+namespace pb = egressgw::v1;
+using egw::ClusterView;
+using egw::ViewTiming;
+
+namespace {
+
+pb::NodeStatus status(const std::string& name, pb::Candidacy c = pb::CANDIDACY_ENABLED, bool healthy = true,
+                      pb::AllowlistVerdict a = pb::ALLOWLIST_OK, bool voter = false, const std::string& master = {}) {
+  pb::NodeStatus s;
+  s.set_name(name);
+  s.set_address("10.0.0." + std::to_string(name.size()));
+  s.set_candidacy(c);
+  s.set_healthy(healthy);
+  s.set_allowlist(a);
+  s.set_voter(voter);
+  s.set_priority(100);
+  s.set_master(master);
+  return s;
+}
+
+pb::ElectionMessage report(const pb::NodeStatus& s) {
+  pb::ElectionMessage m;
+  m.set_type(pb::STATUS_REPORT);
+  m.set_from(s.name());
+  *m.mutable_status() = s;
+  return m;
+}
+
+ClusterView view() { return ClusterView("egress-1", {"egress-1", "egress-2", "egress-3"}, ViewTiming{300, 100}); }
+
+QStringList names(const std::vector<std::string>& v) {
+  QStringList out;
+  for (const auto& s : v) out << QString::fromStdString(s);
+  return out;
+}
+
+}  // namespace
+
+class TestClusterView : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void firstReportOfANonVoterIsAJoin() {
+    auto v = view();
+    QCOMPARE(v.onStatusReport(report(status("worker-1", pb::CANDIDACY_NONE)), 10), ClusterView::Report::Joined);
+    QCOMPARE(v.onStatusReport(report(status("worker-1", pb::CANDIDACY_NONE)), 20), ClusterView::Report::Accepted);
+    QVERIFY(v.joined("worker-1"));
+    QCOMPARE(v.find("worker-1")->lastSeen, 20);
+  }
+
+  void aReportUnderAnotherNameIsRefused() {
+    auto v = view();
+    auto m = report(status("worker-1"));
+    m.set_from("worker-2");
+    QCOMPARE(v.onStatusReport(m, 10), ClusterView::Report::NameMismatch);
+    QVERIFY(v.members().empty());
+  }
+
+  void heartbeatRelaysTheMastersViewButNotOurselves() {
+    auto v = view();
+    pb::ElectionMessage hb;
+    hb.set_type(pb::HEARTBEAT);
+    hb.set_from("egress-2");
+    *hb.add_cluster() = status("egress-1");
+    *hb.add_cluster() = status("worker-7");
+    auto nameless = status("x");
+    nameless.set_name("");
+    *hb.add_cluster() = nameless;
+    (*hb.mutable_known_events())["egress-2"] = 5;
+    v.onHeartbeat(hb, 50);
+    QVERIFY(!v.find("egress-1"));
+    QVERIFY(v.joined("worker-7"));
+    QCOMPARE(v.find("egress-2")->knownEvents.at("egress-2"), 5u);
+  }
+
+  void onlyNonVotersExpire() {
+    auto v = view();
+    v.onStatusReport(report(status("worker-1")), 0);
+    v.onStatusReport(report(status("egress-2", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_OK, true)), 0);
+    QVERIFY(v.expire(v.timing().expiry()).empty());  // not yet: exactly at the bound
+    QCOMPARE(names(v.expire(v.timing().expiry() + 1)), QStringList{QStringLiteral("worker-1")});
+    QVERIFY(!v.find("worker-1"));
+    QVERIFY(v.find("egress-2"));
+  }
+
+  void peerInfoCountsOnlyFreshEnabledHealthyUnrejected_data() {
+    QTest::addColumn<int>("candidacy");
+    QTest::addColumn<bool>("healthy");
+    QTest::addColumn<int>("allowlist");
+    QTest::addColumn<qint64>("age");
+    QTest::addColumn<bool>("eligible");
+    QTest::newRow("enabled healthy ok fresh") << int(pb::CANDIDACY_ENABLED) << true << int(pb::ALLOWLIST_OK) << qint64(0) << true;
+    QTest::newRow("unknown allowlist still stands") << int(pb::CANDIDACY_ENABLED) << true << int(pb::ALLOWLIST_UNKNOWN) << qint64(0) << true;
+    QTest::newRow("rejected") << int(pb::CANDIDACY_ENABLED) << true << int(pb::ALLOWLIST_REJECTED) << qint64(0) << false;
+    QTest::newRow("unhealthy") << int(pb::CANDIDACY_ENABLED) << false << int(pb::ALLOWLIST_OK) << qint64(0) << false;
+    QTest::newRow("pending") << int(pb::CANDIDACY_PENDING) << true << int(pb::ALLOWLIST_OK) << qint64(0) << false;
+    QTest::newRow("stale") << int(pb::CANDIDACY_ENABLED) << true << int(pb::ALLOWLIST_OK) << qint64(900) << false;
+  }
+  void peerInfoCountsOnlyFreshEnabledHealthyUnrejected() {
+    QFETCH(int, candidacy);
+    QFETCH(bool, healthy);
+    QFETCH(int, allowlist);
+    QFETCH(qint64, age);
+    QFETCH(bool, eligible);
+    auto v = view();
+    v.onStatusReport(report(status("worker-1", pb::Candidacy(candidacy), healthy, pb::AllowlistVerdict(allowlist))), 100);
+    auto infos = v.peerInfo(100 + age);
+    QCOMPARE(infos.all.size(), std::size_t{1});
+    QCOMPARE(infos.nonVoters.size(), std::size_t{1});
+    QCOMPARE(infos.all[0].eligible, eligible);
+    QCOMPARE(infos.all[0].candidate, candidacy == pb::CANDIDACY_ENABLED);
+  }
+
+  void votersAreNotNonVoters() {
+    auto v = view();
+    v.onStatusReport(report(status("egress-2", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_OK, true)), 0);
+    auto infos = v.peerInfo(0);
+    QCOMPARE(infos.all.size(), std::size_t{1});
+    QVERIFY(infos.nonVoters.empty());
+  }
+
+  void verifiedAlternativeNeedsAnotherFreshVerifiedCandidate() {
+    auto v = view();
+    QVERIFY(!v.verifiedAlternative(0));
+    v.onStatusReport(report(status("egress-2", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_UNVERIFIED)), 0);
+    QVERIFY(!v.verifiedAlternative(0));
+    v.onStatusReport(report(status("egress-3", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_OK)), 0);
+    QVERIFY(v.verifiedAlternative(0));
+    QVERIFY(v.verifiedAlternative(v.timing().verdictFresh()));
+    QVERIFY(!v.verifiedAlternative(v.timing().verdictFresh() + 1));
+  }
+
+  void reachersAreOthersWhoseProbeSaysOk() {
+    auto v = view();
+    v.onStatusReport(report(status("egress-2", pb::CANDIDACY_ENABLED, false, pb::ALLOWLIST_OK)), 0);
+    v.onStatusReport(report(status("egress-3", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_REJECTED)), 0);
+    QCOMPARE(names(v.reachers(10)), QStringList{QStringLiteral("egress-2")});
+    QVERIFY(v.reachers(v.timing().verdictFresh() + 1).empty());
+  }
+
+  void drainWaitsForMembersThatStillFollowUs() {
+    auto v = view();
+    v.onStatusReport(report(status("worker-1", pb::CANDIDACY_NONE, true, pb::ALLOWLIST_UNKNOWN, false, "egress-1")), 0);
+    v.onStatusReport(report(status("worker-2", pb::CANDIDACY_NONE, true, pb::ALLOWLIST_UNKNOWN, false, "egress-2")), 0);
+    v.onStatusReport(report(status("egress-2", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_OK, true, "egress-1")), 0);
+    // egress-2 is the new master: not waited for.
+    QCOMPARE(names(v.routingThroughUs("egress-2")), QStringList{QStringLiteral("worker-1")});
+    v.onStatusReport(report(status("worker-1", pb::CANDIDACY_NONE, true, pb::ALLOWLIST_UNKNOWN, false, "egress-2")), 5);
+    QVERIFY(v.routingThroughUs("egress-2").empty());
+  }
+
+  void snapshotMarksStaleMembersAndNeverShowsTwoMasters() {
+    auto v = view();
+    auto old = status("egress-2");
+    old.set_role(pb::MASTER);
+    v.onStatusReport(report(old), 0);
+    auto fresh = v.snapshotNodes(100, "egress-3");
+    QCOMPARE(fresh.size(), std::size_t{1});
+    QVERIFY(fresh[0].healthy());
+    auto stale = v.snapshotNodes(5000, "egress-3");
+    QVERIFY(!stale[0].healthy());
+    QCOMPARE(stale[0].role(), pb::FOLLOWER);
+    QCOMPARE(QString::fromStdString(stale[0].health_problems(0)), QStringLiteral("no status for 5 s"));
+  }
+
+  void admittedAreVotersAndJoinedMembers() {
+    auto v = view();
+    pb::ElectionMessage hb;
+    hb.set_type(pb::HEARTBEAT);
+    hb.set_from("stranger");  // known only as a sender: not joined
+    v.onHeartbeat(hb, 0);
+    v.onStatusReport(report(status("worker-1")), 0);
+    auto a = v.admitted();
+    QCOMPARE(a, (std::set<std::string>{"egress-1", "egress-2", "egress-3", "worker-1"}));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestClusterView)
+#include "test_cluster_view.moc"
