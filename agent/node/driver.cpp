@@ -13,7 +13,6 @@
 namespace egw {
 
 namespace pb = egressgw::v1;
-using election::Role;
 
 Driver::Driver(Config cfg, DriverPorts ports, DriverSink& sink, std::string peerEndpoint, std::string apiEndpoint)
     : cfg_(std::move(cfg)),
@@ -34,7 +33,7 @@ Driver::Driver(Config cfg, DriverPorts ports, DriverSink& sink, std::string peer
 
 Driver::~Driver() = default;
 
-Role Driver::role() const { return election_->role(); }
+election::Role Driver::role() const { return election_->role(); }
 const std::string& Driver::master() const { return election_->master(); }
 std::uint64_t Driver::term() const { return election_->term(); }
 
@@ -76,7 +75,7 @@ void Driver::start(const LoadedState& loaded) {
     persisted_.candidacy = initialCandidacy(cfg_.node.candidate, cfg_.isVoter());
   if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
   rebuildElection(persisted_.hard, restarted);
-  record("node_started", cfg_.node.name,
+  record(EventKind::NodeStarted, cfg_.node.name,
          std::string("agent ") + kVersion + " started as " + (cfg_.node.candidate ? "candidate" : "observer") +
              (restarted ? " (restart: no vote for one election timeout)" : ""));
   updateDatapath();
@@ -113,12 +112,12 @@ void Driver::onTick(Time t) {
 void Driver::updateEligibility(Time t) {
   if (ports_.datapath) health_ = ports_.datapath->health();
   health_.allowlistRejected =
-      rejectionCounts(probe_.verdict, election_->role() == Role::Master, view_.verifiedAlternative(t));
+      rejectionCounts(probe_.verdict, election_->role() == election::Role::Master, view_.verifiedAlternative(t));
   auto v = evaluateHealth(health_, cfg_.node.egress.interface);
   if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
     std::string why;
     for (const auto& p : v.problems) why += (why.empty() ? "" : "; ") + p;
-    if (cfg_.node.candidate) record("health_changed", cfg_.node.name, v.healthy ? "healthy again" : "unhealthy: " + why);
+    if (cfg_.node.candidate) record(EventKind::HealthChanged, cfg_.node.name, v.healthy ? "healthy again" : "unhealthy: " + why);
     verdict_ = v;
   }
   election_->setEligible(eligible(), t);
@@ -151,20 +150,20 @@ void Driver::process() {
   for (const auto& m : r.messages) sendElection(m);
   if (r.roleChanged) {
     elog_->info("{} term {}: role {}", cfg_.node.name, election_->term(), election::roleName(*r.roleChanged));
-    if (*r.roleChanged == Role::Candidate)
-      record("election_started", cfg_.node.name, "campaigning for term " + std::to_string(election_->term()));
+    if (*r.roleChanged == election::Role::Candidate)
+      record(EventKind::ElectionStarted, cfg_.node.name, "campaigning for term " + std::to_string(election_->term()));
   }
   if (r.masterChanged || r.roleChanged) onRoleOrMaster(r.roleChanged, t);
 }
 
-void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
+void Driver::onRoleOrMaster(const std::optional<election::Role>&, Time t) {
   const auto& m = election_->master();
   if (m == lastMaster_) return;
   if (m.empty()) {
     masterLostAt_ = t;
     elog_->warn("{} term {}: master {} lost", cfg_.node.name, election_->term(), lastMaster_);
     if (election_->isVoter() || lastMaster_ == cfg_.node.name)
-      record("master_lost", lastMaster_,
+      record(EventKind::MasterLost, lastMaster_,
              lastMaster_ == cfg_.node.name ? "stepped down: lease not renewed by a voter majority"
                                            : "no heartbeat within the election timeout");
   } else {
@@ -175,7 +174,7 @@ void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
       if (gap >= 0) sink_.failoverGap(gap);
       elog_->info("{} term {}: elected master{}", cfg_.node.name, election_->term(),
                   gap >= 0 ? " " + std::to_string(gap) + " ms after the previous master was lost" : "");
-      record("master_elected", m, "elected in term " + std::to_string(election_->term()), gap);
+      record(EventKind::MasterElected, m, "elected in term " + std::to_string(election_->term()), gap);
     } else {
       elog_->info("{} term {}: following master {}", cfg_.node.name, election_->term(), m);
     }
@@ -196,7 +195,7 @@ void Driver::updateDatapath() {
   auto* dp = ports_.datapath;
   if (!dp) return;
   const auto& m = election_->master();
-  if (election_->role() == Role::Master) {
+  if (election_->role() == election::Role::Master) {
     const auto t = now();
     dp->setRole(AgentDatapath::Role::Master, std::nullopt, election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
   } else if (!m.empty()) {
@@ -270,9 +269,9 @@ void Driver::sendStatusReport() {
 }
 
 void Driver::refreshMembers(Time t) {
-  if (election_->role() == Role::Master)
+  if (election_->role() == election::Role::Master)
     for (const auto& name : view_.expire(t))
-      record("node_left", name, "no status report for " + std::to_string(view_.timing().expiry()) + " ms");
+      record(EventKind::NodeLeft, name, "no status report for " + std::to_string(view_.timing().expiry()) + " ms");
   auto infos = view_.peerInfo(t);
   election_->setMembers(infos.nonVoters);
   election_->setPeerInfo(infos.all);
@@ -289,8 +288,8 @@ void Driver::onPeerMessage(const pb::ElectionMessage& m) {
       return;
     }
     mergeEvents(m);
-    if (outcome == ClusterView::Report::Joined && election_->role() == Role::Master)
-      record("node_joined", m.from(),
+    if (outcome == ClusterView::Report::Joined && election_->role() == election::Role::Master)
+      record(EventKind::NodeJoined, m.from(),
              "joined as " + std::string(m.status().voter() ? "voter" : "non-voter") + " " +
                  (m.status().candidacy() == pb::CANDIDACY_NONE ? "observer" : "candidate"));
     checkDrain(t);
@@ -345,19 +344,19 @@ void Driver::onDatapathReport(const DatapathReport& r) {
   switch (r.kind) {
     case DatapathReport::Kind::Applied:
       log::get("datapath")->debug("{}: applied in {} us", cfg_.node.name, r.durationUs);
-      if (!r.detail.empty()) record("datapath_switched", cfg_.node.name, r.detail);
+      if (!r.detail.empty()) record(EventKind::DatapathSwitched, cfg_.node.name, r.detail);
       break;
-    case DatapathReport::Kind::ApplyFailed: record("datapath_failed", cfg_.node.name, r.detail); break;
-    case DatapathReport::Kind::Repaired: record("datapath_repaired", cfg_.node.name, r.detail); break;
+    case DatapathReport::Kind::ApplyFailed: record(EventKind::DatapathFailed, cfg_.node.name, r.detail); break;
+    case DatapathReport::Kind::Repaired: record(EventKind::DatapathRepaired, cfg_.node.name, r.detail); break;
     case DatapathReport::Kind::HealthChanged: break;
   }
   updateEligibility(now());
 }
 
-void Driver::record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs) {
+void Driver::record(EventKind kind, const std::string& node, const std::string& message, std::int64_t gapMs) {
   if (!ports_.events) return;
-  auto st = ports_.events->append(kind, node, election_ ? election_->term() : 0, message, gapMs);
-  if (!st) log::get("journal")->error("{}: cannot journal event {}: {}", cfg_.node.name, kind, st.error());
+  auto st = ports_.events->append(std::string(eventKindName(kind)), node, election_ ? election_->term() : 0, message, gapMs);
+  if (!st) log::get("journal")->error("{}: cannot journal event {}: {}", cfg_.node.name, eventKindName(kind), st.error());
 }
 
 }  // namespace egw

@@ -27,6 +27,7 @@
 #include "egressgw/v1/peer.pb.h"
 #include "egw/config.h"
 #include "egw/log.h"
+#include "egw/vocabulary.h"
 
 namespace egw {
 
@@ -126,7 +127,7 @@ class Driver {
   void finishShutdown(std::function<void()> done);
   Time reportInterval() const;
   bool eligible() const;
-  void record(const std::string& kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
+  void record(EventKind kind, const std::string& node, const std::string& message, std::int64_t gapMs = -1);
   egressgw::v1::NodeStatus selfStatus() const;
   void publishState();
 

@@ -10,7 +10,6 @@
 namespace egw {
 
 namespace pb = egressgw::v1;
-using election::Role;
 
 void Driver::setCandidacy(const std::string& node, bool enable, bool force, const std::string& reason, Done done) {
   if (node != cfg_.node.name) {
@@ -84,14 +83,14 @@ void Driver::applyCandidacy(CandidacyState next, const std::string& reason, Done
   const std::string change = std::string("candidacy ") + candidacyName(prev) + " -> " + candidacyName(next) +
                              (reason.empty() ? "" : " (" + reason + ")");
   log_->info("{}: {}", node, change);
-  record("candidacy_changed", node, change);
+  record(EventKind::CandidacyChanged, node, change);
   updateEligibility(now());
   publishState();
   done(true, node + " candidacy " + candidacyName(next));
 }
 
 void Driver::handover(const std::string& to, HandoverDone done) {
-  if (election_->role() != Role::Master) {
+  if (election_->role() != election::Role::Master) {
     const auto& m = election_->master();
     done(false, m.empty() ? "no master to hand over from" : "this agent is not the master; ask " + m, "");
     return;
@@ -101,7 +100,7 @@ void Driver::handover(const std::string& to, HandoverDone done) {
     done(false, "handover refused: " + election_->lastTransferError(), "");
     return;
   }
-  record("handover", cfg_.node.name, "handing over to " + *target);
+  record(EventKind::Handover, cfg_.node.name, "handing over to " + *target);
   pendingHandover_ = PendingHandover{cfg_.node.name, now() + 2 * cfg_.election.electionTimeout.count(), std::move(done)};
   process();
 }
@@ -150,9 +149,9 @@ void Driver::onProbe(const ProbeResult& result) {
   const bool changed = r.verdict != probe_.verdict;
   probe_ = r;
   if (changed) {
-    record("allowlist_changed", cfg_.node.name,
+    record(EventKind::AllowlistChanged, cfg_.node.name,
            std::string("allowlist probe: ") + std::string(verdictName(r.verdict)) + ": " + r.detail);
-    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == Role::Master) {
+    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == election::Role::Master) {
       if (view_.verifiedAlternative(t))
         log_->warn("{}: the external service rejects our egress IP: handing over", cfg_.node.name);
       else
@@ -185,7 +184,7 @@ std::string Driver::reload(const Config& next) {
 
 void Driver::shutdown(std::function<void()> done) {
   stopping_ = true;
-  if (election_->role() != Role::Master) {
+  if (election_->role() != election::Role::Master) {
     finishShutdown(std::move(done));
     return;
   }
@@ -198,7 +197,7 @@ void Driver::shutdown(std::function<void()> done) {
     return;
   }
   log_->info("{}: shutting down: handing over to {}", cfg_.node.name, *target);
-  record("handover", cfg_.node.name, "shutdown: handing over to " + *target);
+  record(EventKind::Handover, cfg_.node.name, "shutdown: handing over to " + *target);
   process();
   pendingHandover_ = PendingHandover{
       cfg_.node.name, now() + 2 * cfg_.election.electionTimeout.count(),
@@ -238,9 +237,9 @@ void Driver::checkDrain(Time t) {
 }
 
 void Driver::finishShutdown(std::function<void()> done) {
-  if (election_->role() == Role::Master) election_->stepDown(now());
+  if (election_->role() == election::Role::Master) election_->stepDown(now());
   process();
-  record("node_stopped", cfg_.node.name, "agent stopped");
+  record(EventKind::NodeStopped, cfg_.node.name, "agent stopped");
   // Hand our latest events (the handover, the stop) to the others before we go.
   sendStatusReport();
   done();

@@ -9,7 +9,6 @@
 namespace egw {
 
 namespace pb = egressgw::v1;
-using election::Role;
 
 pb::NodeStatus Driver::selfStatus() const {
   auto* dp = ports_.datapath;
