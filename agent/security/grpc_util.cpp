@@ -1,33 +1,31 @@
 #include "agent/security/grpc_util.h"
 
-#include <fstream>
-#include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "egw/tls_files.h"
 
 namespace egw {
 
-Result<std::string> readTlsFile(const std::string& path, const char* key) {
-  std::ifstream in(path);
-  if (!in) return Result<std::string>::failure(std::string("tls.") + key + ": cannot read " + path + ": " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+TlsPem readTlsPem(const TlsConfig& tls) {
+  TlsPem pem;
+  auto read = [&](const std::string& path, std::string_view what, std::string& into) {
+    auto r = readPemFile(path, what);
+    if (r) into = std::move(r).value();
+    else pem.problems.push_back(r.error());
+  };
+  read(tls.ca, "tls.ca, the cluster CA", pem.ca);
+  read(tls.cert, "tls.cert, this node's certificate", pem.cert);
+  read(tls.key, "tls.key, its private key", pem.key);
+  return pem;
 }
 
 namespace {
-struct Pem {
-  std::string ca, cert, key;
-};
-
-// The three files of the `tls` settings, read once for either side of a connection.
-Result<Pem> readPem(const TlsConfig& tls) {
-  auto ca = readPemFile(tls.ca, "tls.ca, the cluster CA");
-  auto cert = readPemFile(tls.cert, "tls.cert, this node's certificate");
-  auto key = readPemFile(tls.key, "tls.key, its private key");
-  for (auto* r : {&ca, &cert, &key})
-    if (!r->ok()) return Result<Pem>::failure(r->error());
-  return Pem{*ca, *cert, *key};
+// The three files for either side of a connection; fails with the first that cannot be read.
+Result<TlsPem> readPem(const TlsConfig& tls) {
+  auto pem = readTlsPem(tls);
+  if (!pem.problems.empty()) return Error{pem.problems.front()};
+  return pem;
 }
 }  // namespace
 

@@ -19,8 +19,14 @@ namespace egw {
 inline constexpr int kPeerMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr int kApiMaxRequestBytes = 64 * 1024;
 
-// The contents of one of the `tls` files; fails with "tls.<key>: cannot read <path>: <why>".
-Result<std::string> readTlsFile(const std::string& path, const char* key);
+// The three `tls` files, each read by egw::readPemFile (egw/tls_files.h) and named in a failure
+// by its key and what it is for: "PATH (tls.cert, this node's certificate): No such file or
+// directory", or "...: not a PEM file".
+struct TlsPem {
+  std::string ca, cert, key;          // contents; empty for a file that could not be read
+  std::vector<std::string> problems;  // one per file that could not be read, in that order
+};
+TlsPem readTlsPem(const TlsConfig& tls);
 
 // With tls: mutual TLS (the server requires and verifies client certificates against tls.ca;
 // the client presents tls.cert). Without: insecure credentials. Fails naming the unreadable file.

@@ -58,16 +58,10 @@ std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& 
   auto bad = [&](const char* key, const std::string& path, const std::string& what) {
     problems.push_back(std::string("tls.") + key + ": " + path + ": " + what);
   };
-  auto read = [&](const std::string& path, const char* key, std::string& out) {
-    auto r = readTlsFile(path, key);
-    if (!r.ok()) problems.push_back(r.error());
-    else out = std::move(r).value();
-    return r.ok();
-  };
-  std::string caPem, certPem, keyPem;
-  const bool haveCa = read(tls.ca, "ca", caPem);
-  const bool haveCert = read(tls.cert, "cert", certPem);
-  const bool haveKey = read(tls.key, "key", keyPem);
+  auto pem = readTlsPem(tls);
+  problems = std::move(pem.problems);
+  const std::string &caPem = pem.ca, &certPem = pem.cert, &keyPem = pem.key;
+  const bool haveCa = !caPem.empty(), haveCert = !certPem.empty(), haveKey = !keyPem.empty();
 
   StorePtr store(X509_STORE_new());
   int cas = 0;

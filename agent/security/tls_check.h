@@ -10,9 +10,10 @@
 
 namespace egw {
 
-// Problems with `tls` for node `nodeName`, each "tls.<key>: <file>: what" ("tls.<key>: cannot
-// read <file>: why" for a missing file): a file that cannot be parsed, a key that does not belong to the certificate, a certificate that the CA
-// did not sign or that is not valid now, or whose subject is not CN=<node.name>, OU=node (the
+// Problems with `tls` for node `nodeName`: a file that cannot be read or holds no PEM ("<file>
+// (tls.<key>, what it is for): why", readTlsPem), and each "tls.<key>: <file>: what": a file that
+// cannot be parsed, a key that does not belong to the certificate, a certificate that the CA did
+// not sign or that is not valid now, or whose subject is not CN=<node.name>, OU=node (the
 // identity peers check). Empty when all is well.
 std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& nodeName);
 
