@@ -1,5 +1,5 @@
 #pragma once
-// What the Cluster API service needs from the agent. The agent (agent/io/agent.*) implements it;
+// What the Cluster API service needs from the agent. The agent (agent/node/agent.*) implements it;
 // tests use a fake. Keeps ClusterService free of any knowledge of the election or datapath.
 #include <functional>
 #include <string>

@@ -21,7 +21,7 @@ struct StateFile {
   QString text;
 };
 
-// agent/io/state_store.cpp: "egress-gateway-state 1", "term N", "voted_for NAME|-",
+// agent/store/state_store.cpp: "egress-gateway-state 1", "term N", "voted_for NAME|-",
 // "candidacy ...", "crc32 XXXXXXXX".
 StateFile readState(const AgentProc& n) {
   StateFile s;

@@ -1,10 +1,11 @@
 // The add-node flow (console_core, no widgets) over real gRPC against the agent's own Cluster
-// service (agent/io/cluster_service) on loopback: one service plays the cluster's agent
+// service (agent/api/cluster_service) on loopback: one service plays the cluster's agent
 // (egress-1, serving the view with egress-4 pending), one plays egress-4's own agent, whose
 // ProbeAllowlist runs the agent's real AllowlistProber (a TCP connect from 127.0.0.1 to a
 // loopback "external service": refused until the test starts listening, the owner applying the
-// list). The backends answer SetCandidacy the way agent/io/agent.cpp does: only for their own
-// node, and (egress-4) enabling refuses an IP whose verdict is not ok unless forced.
+// list). The backends answer SetCandidacy the way the agent does (agent/node/driver_ops.cpp):
+// only for their own node, and (egress-4) enabling refuses an IP whose verdict is not ok unless
+// forced.
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QTest>

@@ -1,4 +1,4 @@
-// GrpcAgentClient against the agent's own Cluster service (agent/io/cluster_service) and event
+// GrpcAgentClient against the agent's own Cluster service (agent/api/cluster_service) and event
 // journal, in-process on loopback: stream, the agent "crashes" (service, server and journal
 // destroyed) and restarts from its journal on disk, and the console resumes with no duplicate
 // and no missing event; handover through the real service.
