@@ -9,6 +9,8 @@
 
 #include <map>
 
+#include "read_all.h"
+
 namespace egw {
 
 std::string_view verdictName(AllowlistVerdict v) {
@@ -349,16 +351,8 @@ Result<std::string> readAllowlistFile(const std::string& path) {
   const bool stdinPath = path == "-";
   int fd = stdinPath ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
-  std::string data;
-  char buf[65536];
   int err = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) err = errno;
-    if (n <= 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
+  std::string data = detail::readAll(fd, err);
   if (!stdinPath) ::close(fd);
   if (err) return Error{"cannot read " + (stdinPath ? std::string("standard input") : path) + ": " + std::strerror(err)};
   return data;

@@ -7,22 +7,16 @@
 #include <cstring>
 #include <utility>
 
+#include "read_all.h"
+
 namespace egw {
 
 Result<std::string> readPemFile(const std::string& path, std::string_view what) {
   const std::string where = path + " (" + std::string(what) + ")";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{where + ": " + std::strerror(errno)};
-  std::string data;
-  char buf[16384];
   int err = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) err = errno;  // EISDIR for a directory
-    if (n <= 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
+  std::string data = detail::readAll(fd, err);
   ::close(fd);
   if (err) return Error{where + ": " + std::strerror(err)};
   if (data.find("-----BEGIN ") == std::string::npos) return Error{where + ": not a PEM file"};
