@@ -68,6 +68,12 @@ Result<EventStore::Entry> EventStore::append(const std::string& kind, const std:
   Result<Entry> r = Error{""};
   {
     std::lock_guard lk(mu_);
+    // A journal that already holds our event 2^63 (only a damaged or hostile one can) leaves no
+    // sequence that index() and every reader accept: refuse, instead of writing an event that the
+    // next start would drop.
+    if (nextLocalSeq_ > kMaxSeq)
+      return Error{"cannot record " + kind + ": the journal already holds local event sequence 2^63; "
+                   "move the event journal aside to start a new one"};
     Event e;
     e.set_origin(self_);
     e.set_seq(nextLocalSeq_);

@@ -195,6 +195,26 @@ class TestEventStore : public QObject {
     QCOMPARE(s->missingFor(pm, 100).size(), std::size_t(3));
   }
 
+  // Our own event at 2^63 (from a peer, or a damaged journal; the fuzzer found the journal case)
+  // leaves no sequence every reader accepts: the append is refused and nothing is written, where
+  // it used to journal an event that the next start dropped.
+  void appendAfterLocalSeqTwoToThe63IsRefused() {
+    QTemporaryDir d;
+    {
+      auto s = openStore(d);
+      QCOMPARE(*s->merge(ev("egress-1", EventStore::kMaxSeq)), true);
+      auto e = s->append("z", "egress-1", 1, "");
+      QVERIFY(!e.ok());
+      QVERIFY2(e.error().find("2^63") != std::string::npos, e.error().c_str());
+      QCOMPARE(s->lastCursor(), 1u);
+    }
+    auto s = openStore(d);
+    QCOMPARE(s->lastCursor(), 1u);
+    QCOMPARE(s->lastLocalSeq(), EventStore::kMaxSeq);
+    QVERIFY(s->recovery().dropReason.empty());
+    QVERIFY(!s->append("z", "egress-1", 1, "").ok());
+  }
+
   void ownEventsFromPeersMoveLocalSeqOn() {
     // Our state_dir was wiped, but peers still hold our old events: later local events must not
     // reuse their (origin, seq).
