@@ -10,8 +10,10 @@
 //
 // runGolden() runs each command through `exec` and compares; with EGW_UPDATE_GOLDEN=1 in the
 // environment it rewrites the file from what the code does now (then read the diff!).
+#include <QDir>
 #include <QString>
 #include <QtGlobal>
+#include <QtTest>
 
 #include <exception>
 #include <fstream>
@@ -112,6 +114,15 @@ inline std::string runGolden(const QString& path, const std::function<std::vecto
     }
   }
   return {};
+}
+
+// The data function of a scenario test: a "path" row for each *.txt in `dir`, by name; fails when
+// the folder holds fewer than `atLeast` (a moved folder must not pass as zero scenarios).
+inline void addScenarioRows(const QString& dir, qsizetype atLeast) {
+  QTest::addColumn<QString>("path");
+  const auto files = QDir(dir).entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
+  QVERIFY2(files.size() >= atLeast, qPrintable(QStringLiteral("expected at least %1 scenario files in %2").arg(atLeast).arg(dir)));
+  for (const auto& f : files) QTest::newRow(f.toUtf8().constData()) << dir + QLatin1Char('/') + f;
 }
 
 }  // namespace egwtest::golden

@@ -8,7 +8,6 @@
 //   cut A B   isolate N   heal         handover FROM [TO]              reload N priority=P
 //   candidacy N enable|disable [force] probe N accepted|refused|timeout
 //   datapath N                         (the role its datapath was given, and since when)
-#include <QDir>
 #include <QTest>
 
 #include <memory>
@@ -122,12 +121,7 @@ QString scenarioDir() { return egwtest::sourcePath(u"tests/unit/driver/scenarios
 class TestDriverScenarios : public QObject {
   Q_OBJECT
  private slots:
-  void scenario_data() {
-    QTest::addColumn<QString>("path");
-    const auto files = QDir(scenarioDir()).entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
-    QVERIFY2(files.size() >= 6, "expected at least 6 scenario files");
-    for (const auto& f : files) QTest::newRow(f.toUtf8().constData()) << scenarioDir() + QLatin1Char('/') + f;
-  }
+  void scenario_data() { egwtest::golden::addScenarioRows(scenarioDir(), 6); }
 
   void scenario() {
     QFETCH(QString, path);

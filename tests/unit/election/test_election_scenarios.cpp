@@ -16,7 +16,6 @@
 //   step-down NODE                     status         delay MIN MAX  drop RATE
 //   send FROM TO TYPE term=N [granted] [round=N] [transfer]   (raw message injection)
 //   messages on|off                    (trace every message sent)
-#include <QDir>
 #include <QFile>
 #include <QTest>
 #include <fstream>
@@ -179,12 +178,7 @@ QString scenarioDir() { return egwtest::sourcePath(u"tests/unit/election/scenari
 class TestElectionScenarios : public QObject {
   Q_OBJECT
  private slots:
-  void scenario_data() {
-    QTest::addColumn<QString>("path");
-    const auto files = QDir(scenarioDir()).entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
-    QVERIFY2(files.size() >= 10, "expected at least 10 scenario files");
-    for (const auto& f : files) QTest::newRow(f.toUtf8().constData()) << scenarioDir() + QLatin1Char('/') + f;
-  }
+  void scenario_data() { egwtest::golden::addScenarioRows(scenarioDir(), 10); }
 
   void scenario() {
     QFETCH(QString, path);
