@@ -53,7 +53,11 @@ if [[ -n ${SAN_TARGETS:-} ]]; then
   # shellcheck disable=SC2086  # a list of target names
   nice cmake --build "$BUILD" -j "$JOBS" --target $SAN_TARGETS
 elif [[ $KIND == asan ]]; then
+  # everything but the e2e drivers, which are not in "all" of a sanitizer build
   nice cmake --build "$BUILD" -j "$JOBS"
+  if [[ $e2e -eq 1 ]]; then
+    nice cmake --build "$BUILD" -j "$JOBS" --target egw_e2e_tests
+  fi
 else
   nice cmake --build "$BUILD" -j "$JOBS" --target "${TSAN_TARGETS[@]}"
 fi
