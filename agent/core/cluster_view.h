@@ -20,13 +20,25 @@ namespace egw {
 struct ViewTiming {
   election::Time electionTimeout = 300;
   election::Time reportInterval = 100;
-  // Heard of within this: counts for eligibility and for "shown healthy" (3 election timeouts).
+  // An observer reports on change and at least this often (docs/membership.md).
+  election::Time observerKeepalive = 1000;
+  // Heard of within this: counts for eligibility and for "shown healthy" (3 election timeouts;
+  // an observer: 4 keepalives, since its age reaches the master through its feed's digest).
   election::Time staleAfter() const { return 3 * electionTimeout; }
+  election::Time observerStaleAfter() const { return 4 * observerKeepalive; }
   // Another candidate's allowlist verdict is believed this long (it reports every interval).
   election::Time verdictFresh() const { return 3 * electionTimeout + 2 * reportInterval; }
-  // Not heard of for this long: the master drops it from the view (20 election timeouts).
+  // Not heard of for this long: the master drops it from the view (20 election timeouts; an
+  // observer: 20 keepalives).
   election::Time expiry() const { return 20 * electionTimeout; }
+  election::Time observerExpiry() const { return 20 * observerKeepalive; }
 };
+
+// A node that is neither voter nor candidate (a worker): it takes no part in the election.
+bool isObserver(const egressgw::v1::NodeStatus& s);
+// What an observer reports at once rather than with its next keepalive, and what a feed relays
+// at once: everything but its clock, its counters and its journal position.
+bool significantChange(const egressgw::v1::NodeStatus& before, const egressgw::v1::NodeStatus& after);
 
 class ClusterView {
  public:
@@ -36,7 +48,11 @@ class ClusterView {
     Time lastSeen = 0;             // local monotonic ms
     bool fromConfig = false;       // a voter named in the config
     std::map<std::string, std::uint64_t> knownEvents;  // what it holds, per origin (replication)
+    Time changedAt = 0;            // its status last changed (significantly, for an observer)
+    bool direct = false;           // an observer that reports to us (we are its feed)
+    bool relayPending = false;     // direct, changed since our last relay to the master
     bool joined() const { return !status.address().empty(); }
+    bool observer() const { return isObserver(status); }
   };
   enum class Report { Accepted, Joined, NameMismatch };
 
@@ -51,14 +67,27 @@ class ClusterView {
 
   // A STATUS_REPORT from m.from(). Joined: the first report of a node that is not a voter.
   Report onStatusReport(const egressgw::v1::ElectionMessage& m, Time t);
-  // A heartbeat from the master: its cluster view (every member but us) and its known events.
+  // A heartbeat from the master: the members that changed (or all of them, with `ages`) and its
+  // known events. Last-seen comes from the master's ages, never from the heartbeat's arrival.
   void onHeartbeat(const egressgw::v1::ElectionMessage& m, Time t);
+  // A voter's status report: the observers it relays (changes) and their ages. Joined names the
+  // observers new to us.
+  std::vector<std::string> onRelay(const egressgw::v1::ElectionMessage& m, Time t);
+  // Ours to relay: the statuses of our direct observers that changed since the last call.
+  std::vector<egressgw::v1::NodeStatus> takeRelay();
+  // Ms since we heard of each member: our direct observers only, or every member (the master's
+  // whole view).
+  std::map<std::string, std::int64_t> ages(Time t, bool directOnly) const;
+  // Statuses that changed at or after `since` (a heartbeat's changes).
+  std::vector<egressgw::v1::NodeStatus> changedSince(Time since) const;
+  // Observers heard of within their expiry: who a new master tells, and a feed's subscribers.
+  std::vector<std::string> observers(Time t, bool directOnly) const;
 
-  // Members the master drops: not a voter and not heard of for timing.expiry(). Removed here.
+  // Members dropped: not a voter and not heard of for their expiry. Removed here.
   std::vector<std::string> expire(Time t);
 
-  // What the election needs to know about the members that joined: all of them, and the ones
-  // that are not voters (who receive heartbeats too).
+  // What the election needs to know about the members that joined: all of them, and the
+  // candidates that are not voters (who receive heartbeats too; observers do not).
   struct PeerInfos {
     std::vector<election::PeerInfo> all, nonVoters;
   };
@@ -72,7 +101,7 @@ class ClusterView {
   // the new master itself is not waited for.
   std::vector<std::string> routingThroughUs(const std::string& newMaster) const;
   // The nodes of the published snapshot (without us): a member not heard of for
-  // timing.staleAfter() is shown unhealthy, and never as a second master.
+  // its stale bound is shown unhealthy, and never as a second master.
   std::vector<egressgw::v1::NodeStatus> snapshotNodes(Time t, const std::string& master) const;
   // Voters and joined members: who may send us more than a status report (TLS admission).
   std::set<std::string> admitted() const;
@@ -83,6 +112,13 @@ class ClusterView {
   std::string self_;
   std::set<std::string> voters_;
   ViewTiming timing_;
+  // An observer that reported to us within two keepalives: we hear it ourselves.
+  bool directNow(const Member& m, Time t) const;
+  Time staleAfter(const Member& m) const {
+    return m.observer() ? timing_.observerStaleAfter() : timing_.staleAfter();
+  }
+  Time expiry(const Member& m) const { return m.observer() ? timing_.observerExpiry() : timing_.expiry(); }
+
   std::map<std::string, Member> members_;
 };
 

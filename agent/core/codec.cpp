@@ -1,5 +1,7 @@
 #include "agent/core/codec.h"
 
+#include "egw/wire_vocabulary.h"
+
 namespace egw::codec {
 
 namespace pb = egressgw::v1;
@@ -31,14 +33,8 @@ std::optional<MsgType> fromProto(pb::MessageType t) {
   }
 }
 
-pb::Role toProto(election::Role r, bool observer) {
-  switch (r) {
-    case election::Role::Follower: return observer ? pb::OBSERVER : pb::FOLLOWER;
-    case election::Role::PreCandidate: return pb::PRE_CANDIDATE;
-    case election::Role::Candidate: return pb::CANDIDATE;
-    case election::Role::Master: return pb::MASTER;
-  }
-  return pb::ROLE_UNSPECIFIED;
+pb::Role toProto(Role r, bool observer) {
+  return roleToProto(observer && r == Role::Follower ? Role::Observer : r);
 }
 
 pb::Candidacy toProto(CandidacyState c) {
@@ -93,7 +89,8 @@ std::string checkEnvelope(const pb::ElectionMessage& m, const std::string& self,
            ")";
   if (m.from().empty() || m.from().size() > 63) return "missing or invalid sender name";
   if (m.to() != self) return "message for " + m.to() + " delivered to " + self;
-  if (m.cluster_size() > 10000 || m.events_size() > 1000) return "message too large";
+  if (m.cluster_size() > 10000 || m.relayed_size() > 10000 || m.ages_size() > 10000 || m.events_size() > 1000)
+    return "message too large";
   return {};
 }
 

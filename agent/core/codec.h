@@ -14,7 +14,7 @@ namespace egw::codec {
 egressgw::v1::MessageType toProto(election::MsgType t);
 std::optional<election::MsgType> fromProto(egressgw::v1::MessageType t);
 // A follower that is neither a voter nor a candidate is shown as an observer.
-egressgw::v1::Role toProto(election::Role r, bool observer);
+egressgw::v1::Role toProto(Role r, bool observer);
 egressgw::v1::Candidacy toProto(CandidacyState c);
 egressgw::v1::AllowlistVerdict toProto(AllowlistVerdict v);
 

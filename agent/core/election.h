@@ -22,12 +22,17 @@
 #include <string>
 #include <vector>
 
+#include "egw/vocabulary.h"
+
 namespace egw::election {
 
 using Time = std::int64_t;  // ms, monotonic, injected by the driver
 
-enum class Role { Follower, PreCandidate, Candidate, Master };
-const char* roleName(Role r);
+// The node's role in the election: egw::Role (egw/vocabulary.h, one spelling everywhere) without
+// Observer, which is not an election state (an observer runs the election as a Follower that is
+// neither voter nor candidate; the driver reports it as Observer).
+using egw::Role;
+using egw::roleName;
 
 enum class MsgType { PreVote, PreVoteResp, Vote, VoteResp, Heartbeat, HeartbeatResp, TimeoutNow };
 const char* msgTypeName(MsgType t);

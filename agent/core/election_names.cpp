@@ -1,21 +1,7 @@
-// The names of the election's roles, message types and rejection reasons (logs, traces, tests).
+// The names of the election's message types and rejection reasons (logs, traces, tests).
 #include "agent/core/election.h"
 
 namespace egw::election {
-
-const char* roleName(Role r) {
-  switch (r) {
-    case Role::Follower:
-      return "follower";
-    case Role::PreCandidate:
-      return "pre-candidate";
-    case Role::Candidate:
-      return "candidate";
-    case Role::Master:
-      return "master";
-  }
-  return "?";
-}
 
 const char* msgTypeName(MsgType t) {
   switch (t) {

@@ -29,14 +29,14 @@ ProbeVerdict evaluateReadiness(const ReadinessInputs& in) {
     return {false, "loop thread has not run for " + std::to_string(in.loopAgeMs) + " ms"};
 
   std::string view;
-  if (in.role == election::Role::Master) {
+  if (in.role == Role::Master) {
     if (!in.leaseValid)
       return {false, "master without a valid lease (" + termText(in) + "): SNAT is fenced"};
     view = "master, " + termText(in);
   } else if (!in.master.empty()) {
     view = "following " + in.master + ", " + termText(in);
   } else {
-    return {false, std::string("no master known (") + election::roleName(in.role) + ", " + termText(in) +
+    return {false, std::string("no master known (") + std::string(roleName(in.role)) + ", " + termText(in) +
                        "): election in progress or no voter majority reachable"};
   }
 

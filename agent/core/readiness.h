@@ -20,7 +20,7 @@ namespace egw {
 
 struct ReadinessInputs {
   std::string self;
-  election::Role role = election::Role::Follower;
+  Role role = Role::Follower;
   std::string master;                // known master of `term`, empty if none
   std::uint64_t term = 0;
   bool leaseValid = false;           // master only: lease acked by a voter majority

@@ -28,14 +28,17 @@ Driver::Driver(Config cfg, DriverPorts ports, DriverSink& sink, std::string peer
               for (const auto& x : cfg_.voters) v.push_back(x.name);
               return v;
             }(),
-            ViewTiming{cfg_.election.electionTimeout.count(), std::max<Time>(cfg_.election.heartbeatInterval.count(), 100)}),
-      priority_(cfg_.node.priority) {}
+            ViewTiming{cfg_.election.electionTimeout.count(), std::max<Time>(cfg_.election.heartbeatInterval.count(), 100),
+                       // an observer's keepalive: a second, or an election timeout if that is longer
+                       std::max<Time>(1000, cfg_.election.electionTimeout.count())}),
+      priority_(cfg_.node.priority),
+      observer_(!cfg_.node.candidate && !cfg_.isVoter()) {}
 
 Driver::~Driver() = default;
 
-election::Role Driver::role() const { return election_->role(); }
-const std::string& Driver::master() const { return election_->master(); }
-std::uint64_t Driver::term() const { return election_->term(); }
+Role Driver::role() const { return election_->role(); }
+const std::string& Driver::master() const { return feed_ ? feed_->master().master : election_->master(); }
+std::uint64_t Driver::term() const { return feed_ ? feed_->master().term : election_->term(); }
 
 Driver::Time Driver::reportInterval() const {
   // Status reports feed the cluster view (seconds matter there, not milliseconds): at most ten
@@ -75,6 +78,15 @@ void Driver::start(const LoadedState& loaded) {
     persisted_.candidacy = initialCandidacy(cfg_.node.candidate, cfg_.isVoter());
   if (!cfg_.node.candidate) persisted_.candidacy = CandidacyState::None;
   rebuildElection(persisted_.hard, restarted);
+  if (observer_) {
+    std::vector<std::string> voters;
+    for (const auto& v : cfg_.voters) voters.push_back(v.name);
+    feed_.emplace(cfg_.node.name, voters, view_.timing().observerKeepalive, now());
+    std::string then;
+    for (std::size_t i = 1; i < feed_->order().size(); ++i) then += (i > 1 ? ", " : "") + feed_->order()[i];
+    log_->info("{}: observer; reports to voter {}{}", cfg_.node.name, feed_->feed(),
+               then.empty() ? std::string() : " (then " + then + " when it is silent)");
+  }
   record(EventKind::NodeStarted, cfg_.node.name,
          std::string("agent ") + kVersion + " started as " + (cfg_.node.candidate ? "candidate" : "observer") +
              (restarted ? " (restart: no vote for one election timeout)" : ""));
@@ -85,6 +97,7 @@ void Driver::start(const LoadedState& loaded) {
 
 Driver::Time Driver::nextDeadline() const {
   Time d = std::min(election_->nextTick(), lastReportAt_ + reportInterval());
+  if (feed_) d = std::min(d, feed_->nextDeadline());
   if (pendingHandover_) d = std::min(d, pendingHandover_->deadline);
   if (drain_) d = std::min(d, drain_->deadline);
   return d;
@@ -99,12 +112,21 @@ void Driver::onTick(Time t) {
     done(false, "handover timed out: no new master within " + std::to_string(2 * cfg_.election.electionTimeout.count()) + " ms", "");
   }
   if (!prober_ && cfg_.probe.target && cfg_.node.candidate) startProber();
+  if (feed_ && feed_->onTick(t)) {
+    log_->warn("{}: feed voter {}", cfg_.node.name, feed_->lastSwitch());
+    sendObserverReport(t, true);
+  }
   if (t - lastReportAt_ >= reportInterval()) {
     lastReportAt_ = t;
     if (++reportCount_ % 3 == 0) updateEligibility(t);  // datapath health; the others' verdicts
-    sendStatusReport();
+    if (feed_)
+      sendObserverReport(t, false);
+    else
+      sendStatusReport();
     refreshMembers(t);
     publishState();
+  } else if (feed_) {
+    sendObserverReport(t, false);  // a keepalive due between two status checks
   }
   checkDrain(t);
 }
@@ -112,7 +134,7 @@ void Driver::onTick(Time t) {
 void Driver::updateEligibility(Time t) {
   if (ports_.datapath) health_ = ports_.datapath->health();
   health_.allowlistRejected =
-      rejectionCounts(probe_.verdict, election_->role() == election::Role::Master, view_.verifiedAlternative(t));
+      rejectionCounts(probe_.verdict, election_->role() == Role::Master, view_.verifiedAlternative(t));
   auto v = evaluateHealth(health_, cfg_.node.egress.interface);
   if (v.healthy != verdict_.healthy || v.problems != verdict_.problems) {
     std::string why;
@@ -149,19 +171,23 @@ void Driver::process() {
                  election::msgTypeName(rej.type), rej.from, election::rejectName(rej.reason));
   for (const auto& m : r.messages) sendElection(m);
   if (r.roleChanged) {
-    elog_->info("{} term {}: role {}", cfg_.node.name, election_->term(), election::roleName(*r.roleChanged));
-    if (*r.roleChanged == election::Role::Candidate)
+    elog_->info("{} term {}: role {}", cfg_.node.name, election_->term(), roleName(*r.roleChanged));
+    if (*r.roleChanged == Role::Candidate)
       record(EventKind::ElectionStarted, cfg_.node.name, "campaigning for term " + std::to_string(election_->term()));
   }
   if (r.masterChanged || r.roleChanged) onRoleOrMaster(r.roleChanged, t);
 }
 
-void Driver::onRoleOrMaster(const std::optional<election::Role>&, Time t) {
-  const auto& m = election_->master();
+void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
+  const auto& m = master();
   if (m == lastMaster_) return;
+  if (!observer_ && (election_->isVoter() || m == cfg_.node.name)) {
+    // Our observers hear of the change from us at once; a new master tells every observer.
+    pushMaster(view_.observers(t, m != cfg_.node.name));
+  }
   if (m.empty()) {
     masterLostAt_ = t;
-    elog_->warn("{} term {}: master {} lost", cfg_.node.name, election_->term(), lastMaster_);
+    elog_->warn("{} term {}: master {} lost", cfg_.node.name, term(), lastMaster_);
     if (election_->isVoter() || lastMaster_ == cfg_.node.name)
       record(EventKind::MasterLost, lastMaster_,
              lastMaster_ == cfg_.node.name ? "stepped down: lease not renewed by a voter majority"
@@ -172,11 +198,11 @@ void Driver::onRoleOrMaster(const std::optional<election::Role>&, Time t) {
       ++failovers_;
       if (!lastMaster_.empty() || masterLostAt_ >= 0) lastFailoverGapMs_ = gap;
       if (gap >= 0) sink_.failoverGap(gap);
-      elog_->info("{} term {}: elected master{}", cfg_.node.name, election_->term(),
+      elog_->info("{} term {}: elected master{}", cfg_.node.name, term(),
                   gap >= 0 ? " " + std::to_string(gap) + " ms after the previous master was lost" : "");
-      record(EventKind::MasterElected, m, "elected in term " + std::to_string(election_->term()), gap);
+      record(EventKind::MasterElected, m, "elected in term " + std::to_string(term()), gap);
     } else {
-      elog_->info("{} term {}: following master {}", cfg_.node.name, election_->term(), m);
+      elog_->info("{} term {}: following master {}", cfg_.node.name, term(), m);
     }
     masterSinceMs_ = ports_.clock->wallMs();
     masterLostAt_ = -1;
@@ -194,8 +220,16 @@ void Driver::onRoleOrMaster(const std::optional<election::Role>&, Time t) {
 void Driver::updateDatapath() {
   auto* dp = ports_.datapath;
   if (!dp) return;
-  const auto& m = election_->master();
-  if (election_->role() == election::Role::Master) {
+  const auto& m = master();
+  if (feed_) {
+    auto addr = IpAddress::parse(feed_->master().address);
+    if (!m.empty() && addr)
+      dp->setRole(AgentDatapath::Role::Follower, addr, 0);
+    else
+      dp->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
+    return;
+  }
+  if (election_->role() == Role::Master) {
     const auto t = now();
     dp->setRole(AgentDatapath::Role::Master, std::nullopt, election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
   } else if (!m.empty()) {
@@ -234,8 +268,23 @@ void Driver::sendTo(const std::string& node, pb::ElectionMessage msg) {
 void Driver::sendElection(const election::Message& m) {
   pb::ElectionMessage out = codec::toWire(m);
   if (m.type == election::MsgType::Heartbeat) {
-    // The cluster view and the events the receiver lacks ride on heartbeats.
-    for (const auto& [name, mem] : view_.members()) *out.add_cluster() = mem.status;
+    // The view rides on heartbeats (docs/membership.md): what changed since this peer's last
+    // heartbeat; once a second every member's age; every 10 s (and to a new peer) every status,
+    // which repairs a lost change.
+    const auto t = now();
+    auto full = fullViewAt_.find(m.to);
+    if (full == fullViewAt_.end() || t - full->second >= 10'000) {
+      for (const auto& [name, mem] : view_.members())
+        if (mem.joined()) *out.add_cluster() = mem.status;
+      fullViewAt_[m.to] = t;
+    } else if (auto sent = viewSentAt_.find(m.to); sent != viewSentAt_.end()) {
+      for (auto& s : view_.changedSince(sent->second)) *out.add_cluster() = std::move(s);
+    }
+    if (auto a = agesAt_.find(m.to); a == agesAt_.end() || t - a->second >= 1000) {
+      for (const auto& [name, age] : view_.ages(t, false)) (*out.mutable_ages())[name] = age;
+      agesAt_[m.to] = t;
+    }
+    viewSentAt_[m.to] = t;
     *out.add_cluster() = selfStatus();
     if (auto* mem = view_.find(m.to))
       for (auto& e : ports_.events->missingFor(mem->knownEvents, 64)) *out.add_events() = std::move(e);
@@ -251,6 +300,15 @@ void Driver::sendStatusReport() {
   msg.set_term(election_->term());
   *msg.mutable_status() = selfStatus();
   for (const auto& [o, s] : ports_.events->known()) (*msg.mutable_known_events())[o] = s;
+  if (election_->isVoter()) {
+    // What our observers told us goes on to the master (changes now, ages every keepalive).
+    for (auto& s : view_.takeRelay()) *msg.add_relayed() = std::move(s);
+    const auto t = now();
+    if (t - agesSentAt_ >= view_.timing().observerKeepalive) {
+      agesSentAt_ = t;
+      for (const auto& [name, age] : view_.ages(t, true)) (*msg.mutable_ages())[name] = age;
+    }
+  }
   std::vector<std::string> targets;
   const auto& m = election_->master();
   if (!m.empty() && m != cfg_.node.name) {
@@ -269,9 +327,13 @@ void Driver::sendStatusReport() {
 }
 
 void Driver::refreshMembers(Time t) {
-  if (election_->role() == election::Role::Master)
-    for (const auto& name : view_.expire(t))
-      record(EventKind::NodeLeft, name, "no status report for " + std::to_string(view_.timing().expiry()) + " ms");
+  const bool master = election_->role() == Role::Master;
+  for (const auto& name : view_.expire(t)) {
+    viewSentAt_.erase(name);
+    fullViewAt_.erase(name);
+    agesAt_.erase(name);
+    if (master) record(EventKind::NodeLeft, name, "not heard of within its expiry (20 election timeouts; an observer: 20 keepalives)");
+  }
   auto infos = view_.peerInfo(t);
   election_->setMembers(infos.nonVoters);
   election_->setPeerInfo(infos.all);
@@ -288,11 +350,20 @@ void Driver::onPeerMessage(const pb::ElectionMessage& m) {
       return;
     }
     mergeEvents(m);
-    if (outcome == ClusterView::Report::Joined && election_->role() == election::Role::Master)
+    const bool master = election_->role() == Role::Master;
+    if (outcome == ClusterView::Report::Joined && master)
       record(EventKind::NodeJoined, m.from(),
              "joined as " + std::string(m.status().voter() ? "voter" : "non-voter") + " " +
                  (m.status().candidacy() == pb::CANDIDACY_NONE ? "observer" : "candidate"));
+    if (m.relayed_size() > 0 || m.ages_size() > 0)
+      for (const auto& name : view_.onRelay(m, t))
+        if (master) record(EventKind::NodeJoined, name, "joined as observer (reports to voter " + m.from() + ")");
+    if (isObserver(m.status()) && election_->isVoter() && !observer_) pushMaster({m.from()});
     checkDrain(t);
+    return;
+  }
+  if (m.type() == pb::MASTER_UPDATE) {
+    onMasterUpdate(m, t);
     return;
   }
   auto em = codec::fromWire(m);

@@ -20,6 +20,7 @@
 #include "agent/core/cluster_view.h"
 #include "agent/core/election.h"
 #include "agent/core/health.h"
+#include "agent/core/observer_feed.h"
 #include "agent/core/persistent_state.h"
 #include "agent/core/ports.h"
 #include "agent/core/readiness.h"
@@ -89,11 +90,15 @@ class Driver {
   // After the loop has ended: stops the prober's threads (they may still post).
   void stopProber();
 
-  // For the composition and tests.
-  election::Role role() const;
+  // For the composition and tests. master() is the master this node routes through: the
+  // election's for a voter or candidate, its feed's word for an observer (docs/membership.md).
+  Role role() const;
   const std::string& master() const;
   std::uint64_t term() const;
   const ClusterView& view() const { return view_; }
+  bool observer() const { return observer_; }
+  // An observer's feed voter ("" for a voter or candidate).
+  std::string feed() const { return feed_ ? feed_->feed() : std::string(); }
   bool stopping() const { return stopping_; }
 
  private:
@@ -111,11 +116,17 @@ class Driver {
   Time now() const { return ports_.clock->now(); }
   void rebuildElection(election::HardState hs, bool restarted);
   void process();  // drains the election's Ready (driver contract, election.h)
-  void onRoleOrMaster(const std::optional<election::Role>& roleChanged, Time t);
+  void onRoleOrMaster(const std::optional<Role>& roleChanged, Time t);
   void sendElection(const election::Message& m);
   void sendTo(const std::string& node, egressgw::v1::ElectionMessage msg);
   std::optional<std::string> endpointOf(const std::string& node) const;
   void sendStatusReport();
+  // An observer: its status to its feed when it changed or a keepalive is due (or `force`).
+  void sendObserverReport(Time t, bool force);
+  void onMasterUpdate(const egressgw::v1::ElectionMessage& m, Time t);
+  // MASTER_UPDATE to these observers: who we follow (or are), in our term.
+  void pushMaster(const std::vector<std::string>& observers);
+  std::string clusterAddressOf(const std::string& node) const;
   void refreshMembers(Time t);
   void updateEligibility(Time t);
   void updateDatapath();
@@ -158,6 +169,16 @@ class Driver {
   std::int64_t masterSinceMs_ = 0;      // wall clock
   std::uint64_t failovers_ = 0;
   std::map<std::string, std::uint64_t> messageCounts_;
+
+  // Membership (docs/membership.md).
+  bool observer_ = false;                          // neither voter nor candidate
+  std::optional<ObserverFeed> feed_;               // an observer's: who is master, via which voter
+  std::map<std::string, std::uint64_t> feedKnown_; // what our feed holds of our own events
+  egressgw::v1::NodeStatus lastReported_;          // an observer's last report
+  std::map<std::string, Time> viewSentAt_;         // heartbeat peer -> when it last got the changes
+  std::map<std::string, Time> fullViewAt_;         // heartbeat peer -> when it last got every status
+  std::map<std::string, Time> agesAt_;             // heartbeat peer -> when it last got the ages
+  Time agesSentAt_ = -1'000'000'000;               // a voter's last age digest of its observers
 };
 
 }  // namespace egw

@@ -90,8 +90,8 @@ void Driver::applyCandidacy(CandidacyState next, const std::string& reason, Done
 }
 
 void Driver::handover(const std::string& to, HandoverDone done) {
-  if (election_->role() != election::Role::Master) {
-    const auto& m = election_->master();
+  if (election_->role() != Role::Master) {
+    const auto& m = master();
     done(false, m.empty() ? "no master to hand over from" : "this agent is not the master; ask " + m, "");
     return;
   }
@@ -151,7 +151,7 @@ void Driver::onProbe(const ProbeResult& result) {
   if (changed) {
     record(EventKind::AllowlistChanged, cfg_.node.name,
            std::string("allowlist probe: ") + std::string(verdictName(r.verdict)) + ": " + r.detail);
-    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == election::Role::Master) {
+    if (r.verdict == AllowlistVerdict::Rejected && election_->role() == Role::Master) {
       if (view_.verifiedAlternative(t))
         log_->warn("{}: the external service rejects our egress IP: handing over", cfg_.node.name);
       else
@@ -184,7 +184,7 @@ std::string Driver::reload(const Config& next) {
 
 void Driver::shutdown(std::function<void()> done) {
   stopping_ = true;
-  if (election_->role() != election::Role::Master) {
+  if (election_->role() != Role::Master) {
     finishShutdown(std::move(done));
     return;
   }
@@ -237,7 +237,7 @@ void Driver::checkDrain(Time t) {
 }
 
 void Driver::finishShutdown(std::function<void()> done) {
-  if (election_->role() == election::Role::Master) election_->stepDown(now());
+  if (election_->role() == Role::Master) election_->stepDown(now());
   process();
   record(EventKind::NodeStopped, cfg_.node.name, "agent stopped");
   // Hand our latest events (the handover, the stop) to the others before we go.

@@ -23,7 +23,7 @@ pb::NodeStatus Driver::selfStatus() const {
   s.set_egress_interface(cfg_.node.egress.interface);
   const bool observer = !cfg_.node.candidate && !cfg_.isVoter();
   s.set_role(codec::toProto(election_->role(), observer));
-  s.set_term(election_->term());
+  s.set_term(term());
   s.set_candidacy(codec::toProto(persisted_.candidacy));
   s.set_voter(cfg_.isVoter());
   s.set_healthy(verdict_.healthy);
@@ -43,7 +43,7 @@ pb::NodeStatus Driver::selfStatus() const {
   s.set_event_seq(ports_.events ? ports_.events->lastLocalSeq() : 0);
   s.set_datapath_ready(!dp || health_.datapathApplied);
   s.set_protocol(kProtocolVersion);
-  s.set_master(election_->master());
+  s.set_master(master());
   return s;
 }
 
@@ -51,9 +51,9 @@ void Driver::publishState() {
   const auto t = now();
   PublishedState p;
   auto& s = p.state;
-  s.set_master(election_->master());
-  s.set_term(election_->term());
-  s.set_master_since_ms(election_->master().empty() ? 0 : masterSinceMs_);
+  s.set_master(master());
+  s.set_term(term());
+  s.set_master_since_ms(master().empty() ? 0 : masterSinceMs_);
   s.set_served_by(cfg_.node.name);
   s.set_protocol(kProtocolVersion);
   s.set_mode(modeName(cfg_.mode));
@@ -63,15 +63,16 @@ void Driver::publishState() {
   s.set_drift_margin_ms(cfg_.election.driftMargin().count());
   s.set_last_failover_gap_ms(lastFailoverGapMs_);
   *s.add_nodes() = selfStatus();
-  for (auto& n : view_.snapshotNodes(t, election_->master())) *s.add_nodes() = std::move(n);
+  for (auto& n : view_.snapshotNodes(t, master())) *s.add_nodes() = std::move(n);
   p.admitted = view_.admitted();
+  if (observer_ && !master().empty()) p.admitted.insert(master());  // a non-voting master tells us itself
   p.failovers = failovers_;
   p.messages = messageCounts_;
   auto& r = p.readiness;
   r.self = cfg_.node.name;
   r.role = election_->role();
-  r.master = election_->master();
-  r.term = election_->term();
+  r.master = master();
+  r.term = term();
   r.leaseValid = election_->leaseValid(t);
   r.datapathEnabled = ports_.datapath != nullptr;
   r.datapathInSync = ports_.datapath && ports_.datapath->inSync();

@@ -141,6 +141,18 @@ std::map<std::string, std::uint64_t> EventStore::known() const {
   return out;
 }
 
+std::uint64_t EventStore::knownOf(const std::string& origin) const {
+  std::lock_guard lk(mu_);
+  auto it = byOrigin_.find(origin);
+  if (it == byOrigin_.end()) return 0;
+  std::uint64_t h = 0;
+  for (const auto& kv : it->second) {
+    if (kv.first != h + 1) break;
+    h = kv.first;
+  }
+  return h;
+}
+
 std::vector<EventStore::Event> EventStore::missingForImpl(const std::map<std::string, std::uint64_t>& peerKnown,
                                                           std::size_t limit) const {
   std::lock_guard lk(mu_);

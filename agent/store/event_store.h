@@ -64,6 +64,8 @@ class EventStore {
 
   // Per origin, the highest seq h such that seqs 1..h are all held (ElectionMessage.known_events).
   std::map<std::string, std::uint64_t> known() const;
+  // The same for one origin (0: none held): what a feed tells an observer with every answer.
+  std::uint64_t knownOf(const std::string& origin) const;
   // Events a peer that holds `peerKnown` (its known()) lacks, in cursor order, at most limit.
   template <typename MapLike>
   std::vector<Event> missingFor(const MapLike& peerKnown, std::size_t limit) const {

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "console/core/agent_client.h"
+#include "egw/version.h"
 
 namespace egw::console {
 
@@ -72,7 +73,7 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
   s.term = term;
   s.masterSinceMs = nowMs - 60'000;
   s.servedBy = QStringLiteral("egress-1");
-  s.protocol = 1;
+  s.protocol = egw::kProtocolVersion;
   s.mode = QStringLiteral("primary-ip");
   s.lastFailoverGapMs = 412;
   s.leaseMs = 250;
@@ -93,7 +94,7 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
     n.allowlist = AllowlistVerdict::Ok;
     n.wallTimeMs = nowMs - 100;
     n.datapathReady = true;
-    n.protocol = 1;
+    n.protocol = egw::kProtocolVersion;
     n.priority = 100 - i;
     n.version = QStringLiteral("0.1.0");
     s.nodes << n;
@@ -106,7 +107,7 @@ inline ClusterSnapshot sampleCluster(const QString& master = QStringLiteral("egr
   w.healthy = true;
   w.term = term;
   w.wallTimeMs = nowMs - 200;
-  w.protocol = 1;
+  w.protocol = egw::kProtocolVersion;
   s.nodes << w;
   return s;
 }

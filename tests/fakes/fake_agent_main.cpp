@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "egw/version.h"
 #include "fakes/fake_cluster_server.h"
 
 using namespace egw::testing;
@@ -22,7 +23,7 @@ void onSignal(int) { g_stop = true; }
 int main(int argc, char** argv) {
   int port = 0;
   int failoverEvery = 20;
-  unsigned protocol = 1;
+  unsigned protocol = egw::kProtocolVersion;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--failover-every") == 0) failoverEvery = std::max(2, std::atoi(argv[i + 1]));

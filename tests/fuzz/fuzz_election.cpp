@@ -90,7 +90,7 @@ void checkLocal(const Election& e, const std::string& self, const HardState& dis
   EGW_FUZZ_CHECK(e.term() == e.hardState().term, self + ": term() differs from hardState()");
   if (e.role() == Role::Master) EGW_FUZZ_CHECK(e.master() == self, self + " is master but master() is '" + e.master() + "'");
   if (e.leaseValid(now)) {
-    EGW_FUZZ_CHECK(e.role() == Role::Master, self + " holds a lease as " + roleName(e.role()));
+    EGW_FUZZ_CHECK(e.role() == Role::Master, self + " holds a lease as " + std::string(roleName(e.role())));
     EGW_FUZZ_CHECK(e.leaseExpiry() <= now + lease, self + "'s lease ends after now + lease");
   }
 }

@@ -114,7 +114,8 @@ struct SimCluster::Node final : DriverSink {
   std::unique_ptr<Datapath> datapath;
   std::shared_ptr<Prober> prober;
   std::unique_ptr<Driver> driver;
-  Traffic traffic;
+  Traffic traffic;   // sent
+  Traffic received;  // delivered to its driver
   std::string dpRole = "no master";
   Time dpSince = 0;
 
@@ -297,6 +298,8 @@ void SimCluster::deliver(const std::string& from, const std::string& endpoint, p
       // What arrives is handled by whichever incarnation listens then (a restarted agent too).
       if (!to.up) return;
       if (!codec::checkEnvelope(msg, to.spec.name, kProtocolVersion).empty()) return;
+      ++to.received.messages[pb::MessageType_Name(msg.type())];
+      to.received.bytes += msg.ByteSizeLong();
       onNode(to, to.incarnation, [&to, msg] { to.driver->onPeerMessage(msg); });
     });
   }
@@ -411,6 +414,7 @@ const Driver& SimCluster::driver(const std::string& name) const {
 std::string SimCluster::datapathRole(const std::string& name) const { return node(name).dpRole; }
 Time SimCluster::datapathSince(const std::string& name) const { return node(name).dpSince; }
 const Traffic& SimCluster::traffic(const std::string& name) const { return node(name).traffic; }
+const Traffic& SimCluster::received(const std::string& name) const { return node(name).received; }
 
 std::vector<std::string> SimCluster::names() const {
   std::vector<std::string> out;
@@ -441,7 +445,7 @@ std::vector<std::string> SimCluster::status() const {
       continue;
     }
     const auto& d = *n->driver;
-    out.push_back(n->spec.name + " " + kind + " " + election::roleName(d.role()) + " term=" + std::to_string(d.term()) +
+    out.push_back(n->spec.name + " " + kind + " " + std::string(roleName(d.role())) + " term=" + std::to_string(d.term()) +
                   " master=" + (d.master().empty() ? "-" : d.master()) + " datapath=" + n->dpRole +
                   " members=" + std::to_string(d.view().members().size()));
   }

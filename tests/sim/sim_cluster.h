@@ -99,7 +99,8 @@ class SimCluster {
   // master's address) or "no master", and when it was asked.
   std::string datapathRole(const std::string& node) const;
   Time datapathSince(const std::string& node) const;
-  const Traffic& traffic(const std::string& node) const;
+  const Traffic& traffic(const std::string& node) const;   // what it sent
+  const Traffic& received(const std::string& node) const;  // what reached its driver
   std::vector<std::string> names() const;
   // The master most nodes that are up follow, and how many agree ("" when none).
   std::string master() const;

@@ -3,6 +3,8 @@
 // snapshot's stale marking, TLS admission).
 #include <QTest>
 
+#include <algorithm>
+
 #include "agent/core/cluster_view.h"
 
 namespace pb = egressgw::v1;
@@ -78,6 +80,75 @@ class TestClusterView : public QObject {
     QVERIFY(!v.find("egress-1"));
     QVERIFY(v.joined("worker-7"));
     QCOMPARE(v.find("egress-2")->knownEvents.at("egress-2"), 5u);
+  }
+
+  void aHeartbeatSetsLastSeenFromTheMastersAgesNotFromItsArrival() {
+    // Issue 17 item 1: a follower showed a dead node as alive because every heartbeat refreshed
+    // every member's last-seen. The master's age is what counts.
+    auto v = view();
+    pb::ElectionMessage hb;
+    hb.set_type(pb::HEARTBEAT);
+    hb.set_from("egress-2");
+    *hb.add_cluster() = status("worker-7", pb::CANDIDACY_NONE);
+    (*hb.mutable_ages())["worker-7"] = 0;
+    v.onHeartbeat(hb, 1000);
+    QCOMPARE(v.find("worker-7")->lastSeen, 1000);
+    // The master has not heard of worker-7 for 5 s: that is what we believe, however often the
+    // master's heartbeats arrive.
+    (*hb.mutable_ages())["worker-7"] = 5000;
+    v.onHeartbeat(hb, 6000);
+    QCOMPARE(v.find("worker-7")->lastSeen, 1000);
+    QCOMPARE(v.find("egress-2")->lastSeen, 6000);  // the master itself we just heard
+    auto shown = v.snapshotNodes(6000, "egress-2");
+    auto w = std::find_if(shown.begin(), shown.end(), [](const auto& n) { return n.name() == "worker-7"; });
+    QVERIFY(w != shown.end());
+    QVERIFY(!w->healthy());
+    // A heartbeat with changes only (no ages) does not refresh a known member either.
+    pb::ElectionMessage delta;
+    delta.set_type(pb::HEARTBEAT);
+    delta.set_from("egress-2");
+    *delta.add_cluster() = status("worker-7", pb::CANDIDACY_NONE);
+    v.onHeartbeat(delta, 7000);
+    QCOMPARE(v.find("worker-7")->lastSeen, 1000);
+  }
+
+  void aFeedRelaysChangesOnceAndAgesOfItsOwnObservers() {
+    auto v = view();  // egress-1, a voter: the feed of worker-1
+    auto w = status("worker-1", pb::CANDIDACY_NONE);
+    v.onStatusReport(report(w), 100);
+    auto relay = v.takeRelay();
+    QCOMPARE(relay.size(), std::size_t(1));
+    QVERIFY(v.takeRelay().empty());  // relayed once
+    // A keepalive (only the clock and the counters moved) is not a change.
+    w.set_wall_time_ms(123456);
+    w.mutable_marked()->set_bytes(999);
+    v.onStatusReport(report(w), 1100);
+    QVERIFY(v.takeRelay().empty());
+    // Its datapath readiness is.
+    w.set_datapath_ready(true);
+    v.onStatusReport(report(w), 2100);
+    QCOMPARE(v.takeRelay().size(), std::size_t(1));
+    auto ages = v.ages(2600, true);
+    QCOMPARE(ages.size(), std::size_t(1));
+    QCOMPARE(ages.at("worker-1"), std::int64_t(500));
+    QCOMPARE(v.observers(2600, true), std::vector<std::string>{"worker-1"});
+  }
+
+  void theMasterLearnsRelayedObserversWithTheirAges() {
+    auto v = view();  // egress-1 as master; egress-2 relays worker-5
+    pb::ElectionMessage m = report(status("egress-2", pb::CANDIDACY_ENABLED, true, pb::ALLOWLIST_OK, true));
+    *m.add_relayed() = status("worker-5", pb::CANDIDACY_NONE);
+    (*m.mutable_ages())["worker-5"] = 300;
+    v.onStatusReport(m, 1000);
+    QCOMPARE(v.onRelay(m, 1000), std::vector<std::string>{"worker-5"});
+    QCOMPARE(v.find("worker-5")->lastSeen, 700);
+    QVERIFY(v.onRelay(m, 1100).empty());  // joined once
+    QCOMPARE(v.find("worker-5")->lastSeen, 800);  // the feed heard it 300 ms before 1100
+    // Observers are not election members: no heartbeats for them.
+    for (const auto& p : v.peerInfo(1100).nonVoters) QVERIFY(p.name != "worker-5");
+    // An observer is stale after 4 keepalives, not 3 election timeouts, and expires after 20.
+    QVERIFY(v.expire(800 + v.timing().observerExpiry()).empty());
+    QCOMPARE(names(v.expire(800 + v.timing().observerExpiry() + 1)), QStringList{QStringLiteral("worker-5")});
   }
 
   void onlyNonVotersExpire() {

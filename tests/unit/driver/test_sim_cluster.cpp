@@ -58,6 +58,56 @@ class TestSimCluster : public QObject {
     }
   }
 
+  void aThousandObserversStayOutOfTheElectionAndFollowANewMaster() {
+    // docs/membership.md: an observer reports to its feed voter once a keepalive (1 s) when
+    // nothing changes, receives no heartbeat and no view, and every observer follows a new master
+    // after the master's crash. Counted over 5 s of simulated time in steady state.
+    SimCluster c(5);
+    c.net.minDelay = 1;
+    c.net.maxDelay = 3;
+    c.net.loss = 0.01;
+    addCluster(c, 3, 1000);
+    c.start();
+    c.run(3000);
+    const auto first = c.master();
+    QVERIFY(!first.empty());
+    std::map<std::string, egw::sim::Traffic> sent0, got0;
+    for (const auto& n : c.names()) {
+      sent0[n] = c.traffic(n);
+      got0[n] = c.received(n);
+    }
+    c.run(5000);
+    auto delta = [](const egw::sim::Traffic& now, const egw::sim::Traffic& before, const std::string& type) {
+      auto a = now.messages.count(type) ? now.messages.at(type) : 0;
+      auto b = before.messages.count(type) ? before.messages.at(type) : 0;
+      return a - b;
+    };
+    std::map<std::string, std::uint64_t> reportsPerVoter;
+    std::uint64_t observerReports = 0;
+    for (const auto& n : c.names()) {
+      if (n[0] != 'w') {
+        reportsPerVoter[n] = delta(c.received(n), got0[n], "STATUS_REPORT");
+        continue;
+      }
+      QCOMPARE(delta(c.received(n), got0[n], "HEARTBEAT"), 0u);
+      const auto reports = delta(c.traffic(n), sent0[n], "STATUS_REPORT");
+      QVERIFY2(reports >= 4 && reports <= 6, (n + " sent " + std::to_string(reports) + " reports in 5 s").c_str());
+      QCOMPARE(c.traffic(n).count() - sent0[n].count(), reports);  // and nothing else
+      observerReports += reports;
+    }
+    // Spread over the voters: none carries more than 40 % of the observers' reports.
+    for (const auto& [v, r] : reportsPerVoter)
+      QVERIFY2(r < observerReports * 2 / 5, (v + " received " + std::to_string(r) + " of " + std::to_string(observerReports)).c_str());
+
+    c.crash(first);
+    c.run(5000);  // an observer whose feed died and whose push was lost: 3 keepalives, then its next voter
+    const auto second = c.master();
+    QVERIFY(!second.empty());
+    QVERIFY(second != first);
+    for (const auto& n : c.names())
+      if (n[0] == 'w') QCOMPARE(QString::fromStdString(c.datapathRole(n)), QString::fromStdString("follower of " + second));
+  }
+
   void neverTwoMastersInOneTerm_data() {
     QTest::addColumn<quint64>("seed");
     for (quint64 s = 1; s <= 20; ++s) QTest::newRow(qPrintable(QStringLiteral("seed %1").arg(s))) << s;

@@ -43,7 +43,7 @@ class TestReadiness : public QObject {
       auto v = egw::evaluateReadiness(in);
       QVERIFY(!v.ok);
       QVERIFY2(v.reason.starts_with("no master known (") && v.reason.find("term 4") != std::string::npos, v.reason.c_str());
-      QVERIFY2(v.reason.find(egw::election::roleName(role)) != std::string::npos, v.reason.c_str());
+      QVERIFY2(v.reason.find(egw::roleName(role)) != std::string::npos, v.reason.c_str());
     }
   }
 
