@@ -36,6 +36,7 @@ struct AgentProc {
   QString stateDir;
   QString logPath;
   int priority = 100;
+  bool observer = false;  // neither voter nor candidate: a worker (docs/membership.md)
   QString votersYaml;  // the voters: block as written into the config
   QString extraYaml;   // appended to the config (e.g. an allowlist probe)
   std::unique_ptr<QProcess> proc;
@@ -82,7 +83,7 @@ inline std::optional<pb::NodeStatus> nodeIn(const pb::ClusterState& s, const QSt
 class AgentCluster {
  public:
   // `testConstant` picks x = 20 + 20·c + pid % 20: each test binary its own range. In use: 0..3
-  // (integration/agent), 4 (test_election_multiproc), 9 (test_agent_candidacy), 10
+  // (integration/agent), 4 (test_election_multiproc), 5 (test_agent_observers), 9 (test_agent_candidacy), 10
   // (test_agent_readyz); 11 would reach test_sd_notify's 127.240.
   AgentCluster(QTemporaryDir& dir, int testConstant, int heartbeatMs = 100, int electionMs = 600)
       : dir_(dir), heartbeatMs_(heartbeatMs), electionMs_(electionMs) {
@@ -122,6 +123,13 @@ class AgentCluster {
     return nodes_.back();
   }
 
+  // An observer (no egress, not a candidate) at 127.x.y.<index>.
+  AgentProc& addObserver(const QString& name, int index) {
+    auto& n = addNonVoter(name, index);
+    n.observer = true;
+    return n;
+  }
+
   // An address of this test's /24 that no agent uses (for a stranger's endpoint).
   void setMetrics(bool on) { withMetrics_ = on; }
   QString spareHost() const { return QStringLiteral("127.%1.%2.200").arg(x_).arg(y_); }
@@ -134,13 +142,16 @@ class AgentCluster {
   }
 
   QString configText(const AgentProc& n) const {
-    return QStringLiteral(
-               "node: { name: %1, address: %2, egress: { interface: lo, ip: %2 }, candidate: true, priority: %3 }\n"
+    // (the observer's line keeps %3 in a comment: QString::arg fills the lowest placeholder left)
+    const QString node = n.observer ? QStringLiteral("node: { name: %1, address: %2 }  # an observer; priority %3 unused\n")
+                                    : QStringLiteral("node: { name: %1, address: %2, egress: { interface: lo, ip: %2 }, "
+                                                     "candidate: true, priority: %3 }\n");
+    return (node + QStringLiteral(
                "listen: { peer: \"%2:7400\", api: \"%2:7401\"%8 }\n"
                "voters:\n%4\n"
                "election: { heartbeat_interval: %5ms, election_timeout: %6ms }\n"
                "state_dir: %7\n"
-               "log: { level: debug }\n%9")
+               "log: { level: debug }\n%9"))
         .arg(n.name, n.host)
         .arg(n.priority)
         .arg(n.votersYaml)
