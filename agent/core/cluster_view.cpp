@@ -141,6 +141,14 @@ std::vector<std::string> ClusterView::observers(Time t, bool directOnly) const {
   return out;
 }
 
+std::vector<std::string> ClusterView::observersOf(const std::string& feed, Time t) const {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : members_)
+    if (name != self_ && m.joined() && m.observer() && m.status.feed() == feed && t - m.lastSeen <= expiry(m))
+      out.push_back(name);
+  return out;
+}
+
 std::vector<std::string> ClusterView::expire(Time t) {
   std::vector<std::string> gone;
   for (auto it = members_.begin(); it != members_.end();) {

@@ -80,8 +80,11 @@ class ClusterView {
   std::map<std::string, std::int64_t> ages(Time t, bool directOnly) const;
   // Statuses that changed at or after `since` (a heartbeat's changes).
   std::vector<egressgw::v1::NodeStatus> changedSince(Time since) const;
-  // Observers heard of within their expiry: who a new master tells, and a feed's subscribers.
+  // Observers heard of within their expiry: a feed's subscribers (directOnly), or all of them.
   std::vector<std::string> observers(Time t, bool directOnly) const;
+  // Observers whose feed is `feed` (by their status), heard of within their expiry: the ones a
+  // new master tells itself when `feed` was the old master.
+  std::vector<std::string> observersOf(const std::string& feed, Time t) const;
 
   // Members dropped: not a voter and not heard of for their expiry. Removed here.
   std::vector<std::string> expire(Time t);

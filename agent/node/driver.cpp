@@ -98,6 +98,7 @@ void Driver::start(const LoadedState& loaded) {
 Driver::Time Driver::nextDeadline() const {
   Time d = std::min(election_->nextTick(), lastReportAt_ + reportInterval());
   if (feed_) d = std::min(d, feed_->nextDeadline());
+  if (!pushQueue_.empty()) d = std::min(d, now() + kPushPause);
   if (pendingHandover_) d = std::min(d, pendingHandover_->deadline);
   if (drain_) d = std::min(d, drain_->deadline);
   return d;
@@ -112,6 +113,7 @@ void Driver::onTick(Time t) {
     done(false, "handover timed out: no new master within " + std::to_string(2 * cfg_.election.electionTimeout.count()) + " ms", "");
   }
   if (!prober_ && cfg_.probe.target && cfg_.node.candidate) startProber();
+  flushPushes();
   if (feed_ && feed_->onTick(t)) {
     log_->warn("{}: feed voter {}", cfg_.node.name, feed_->lastSwitch());
     sendObserverReport(t, true);
@@ -182,9 +184,17 @@ void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
   const auto& m = master();
   if (m == lastMaster_) return;
   if (!observer_ && (election_->isVoter() || m == cfg_.node.name)) {
-    // Our observers hear of the change from us at once; a new master tells every observer.
-    pushMaster(view_.observers(t, m != cfg_.node.name));
+    // Our observers hear of the change from us at once, every voter telling its own. A new
+    // master also tells the observers whose feed was the old master (it will not). Not every
+    // observer: a message to a node we never talked to opens a gRPC channel, about a millisecond
+    // of this thread each (real.sh, docs/bench-scale.md), which at 1,000 observers would
+    // delay the new master's first heartbeats past its lease.
+    auto to = view_.observers(t, true);
+    if (m == cfg_.node.name && !lastKnownMaster_.empty() && lastKnownMaster_ != m)
+      for (auto& o : view_.observersOf(lastKnownMaster_, t)) to.push_back(std::move(o));
+    pushMaster(to);
   }
+  if (!m.empty()) lastKnownMaster_ = m;
   if (m.empty()) {
     masterLostAt_ = t;
     elog_->warn("{} term {}: master {} lost", cfg_.node.name, term(), lastMaster_);

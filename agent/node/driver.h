@@ -124,8 +124,13 @@ class Driver {
   // An observer: its status to its feed when it changed or a keepalive is due (or `force`).
   void sendObserverReport(Time t, bool force);
   void onMasterUpdate(const egressgw::v1::ElectionMessage& m, Time t);
-  // MASTER_UPDATE to these observers: who we follow (or are), in our term.
+  // MASTER_UPDATE to these observers: who we follow (or are), in our term. Queued, and sent
+  // kPushBatch at a time every kPushPause ms, so that opening channels to many observers never
+  // holds this thread (heartbeats) for long.
   void pushMaster(const std::vector<std::string>& observers);
+  void flushPushes();
+  static constexpr std::size_t kPushBatch = 32;
+  static constexpr Time kPushPause = 5;
   std::string clusterAddressOf(const std::string& node) const;
   void refreshMembers(Time t);
   void updateEligibility(Time t);
@@ -165,6 +170,7 @@ class Driver {
   std::optional<Drain> drain_;
   bool stopping_ = false;
   std::string lastMaster_;
+  std::string lastKnownMaster_;         // the last master there was (not "" after a loss)
   std::int64_t lastFailoverGapMs_ = -1;
   std::int64_t masterSinceMs_ = 0;      // wall clock
   std::uint64_t failovers_ = 0;
@@ -179,6 +185,7 @@ class Driver {
   std::map<std::string, Time> fullViewAt_;         // heartbeat peer -> when it last got every status
   std::map<std::string, Time> agesAt_;             // heartbeat peer -> when it last got the ages
   Time agesSentAt_ = -1'000'000'000;               // a voter's last age digest of its observers
+  std::set<std::string> pushQueue_;                // observers still to tell (pushMaster)
 };
 
 }  // namespace egw

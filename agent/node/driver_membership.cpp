@@ -18,7 +18,14 @@ std::string Driver::clusterAddressOf(const std::string& node) const {
 }
 
 void Driver::pushMaster(const std::vector<std::string>& observers) {
-  if (observers.empty()) return;
+  pushQueue_.insert(observers.begin(), observers.end());
+  flushPushes();
+}
+
+void Driver::flushPushes() {
+  if (pushQueue_.empty()) return;
+  std::vector<std::string> batch;
+  while (!pushQueue_.empty() && batch.size() < kPushBatch) batch.push_back(pushQueue_.extract(pushQueue_.begin()).value());
   const auto& m = election_->master();
   pb::ElectionMessage msg;
   msg.set_type(pb::MASTER_UPDATE);
@@ -30,7 +37,7 @@ void Driver::pushMaster(const std::vector<std::string>& observers) {
     info->set_peer_endpoint(peerEndpoint_);
   else if (auto ep = endpointOf(m))
     info->set_peer_endpoint(*ep);
-  for (const auto& o : observers) {
+  for (const auto& o : batch) {
     auto copy = msg;
     // How far we hold the observer's own events: it sends what follows with its next report.
     (*copy.mutable_known_events())[o] = ports_.events->knownOf(o);

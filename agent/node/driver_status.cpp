@@ -44,6 +44,7 @@ pb::NodeStatus Driver::selfStatus() const {
   s.set_datapath_ready(!dp || health_.datapathApplied);
   s.set_protocol(kProtocolVersion);
   s.set_master(master());
+  if (feed_) s.set_feed(feed_->feed());
   return s;
 }
 
