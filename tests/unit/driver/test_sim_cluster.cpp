@@ -19,6 +19,18 @@ void addCluster(SimCluster& c, int voters, int observers) {
   for (int i = 1; i <= observers; ++i) c.add(NodeSpec{"w" + std::to_string(i), false, false, 100, false});
 }
 
+// 3 voters and `observers` observers over a network with 1 % loss and 1..maxDelay ms of delay,
+// started and settled for `settle` ms; the master they agree on.
+std::string startLossy(SimCluster& c, egw::sim::Time maxDelay, int observers, egw::sim::Time settle) {
+  c.net.minDelay = 1;
+  c.net.maxDelay = maxDelay;
+  c.net.loss = 0.01;
+  addCluster(c, 3, observers);
+  c.start();
+  c.run(settle);
+  return c.master();
+}
+
 // Two nodes that are master in the same term: the one thing that must never happen.
 std::string twoMasters(const SimCluster& c) {
   std::map<std::uint64_t, std::string> masters;
@@ -38,13 +50,7 @@ class TestSimCluster : public QObject {
  private slots:
   void everyObserverFollowsANewMaster() {
     SimCluster c(11);
-    c.net.minDelay = 1;
-    c.net.maxDelay = 5;
-    c.net.loss = 0.01;
-    addCluster(c, 3, 100);
-    c.start();
-    c.run(2000);
-    const auto first = c.master();
+    const auto first = startLossy(c, 5, 100, 2000);
     QVERIFY(!first.empty());
     c.crash(first);
     c.run(5000);
@@ -63,13 +69,7 @@ class TestSimCluster : public QObject {
     // nothing changes, receives no heartbeat and no view, and every observer follows a new master
     // after the master's crash. Counted over 5 s of simulated time in steady state.
     SimCluster c(5);
-    c.net.minDelay = 1;
-    c.net.maxDelay = 3;
-    c.net.loss = 0.01;
-    addCluster(c, 3, 1000);
-    c.start();
-    c.run(3000);
-    const auto first = c.master();
+    const auto first = startLossy(c, 3, 1000, 3000);
     QVERIFY(!first.empty());
     std::map<std::string, egw::sim::Traffic> sent0, got0;
     for (const auto& n : c.names()) {
