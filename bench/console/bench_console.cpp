@@ -1,4 +1,4 @@
-// bench_console: replays 500 nodes and 200 events/s into the console's models (with the proxies
+// bench_console [--nodes N]: replays 500 nodes (or N) and 200 events/s into the console's models (with the proxies
 // the window attaches) and prints the cost per batch of 100 updates and the share of time the GUI
 // thread is busy; then the same replay into a baseline that resets its models on every batch.
 //
@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "console/core/events_model.h"
@@ -25,7 +27,7 @@ using namespace egw::console;
 
 namespace {
 
-constexpr int kNodes = 500;
+int kNodes = 500;  // --nodes N (issue 15: 1,000)
 constexpr int kEgress = 50;
 constexpr int kEventsPerSecond = 200;
 constexpr int kSeconds = 30;
@@ -229,6 +231,19 @@ Figures runBaseline(const std::vector<Batch>& batches) {
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--nodes" && i + 1 < argc) {
+      kNodes = std::atoi(argv[++i]);
+      if (kNodes < 1 || kNodes > 100000) {
+        std::fprintf(stderr, "bench_console: --nodes must be 1..100000\n");
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "usage: bench_console [--nodes N (500)]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
   const std::vector<Batch> batches = makeReplay();
   std::printf("bench_console: %d nodes (%d egress), %d events/s + %d status updates/s, %d s replayed, "
               "%zu batches of %d updates\n",
