@@ -58,6 +58,8 @@ ClusterView::Report ClusterView::onStatusReport(const pb::ElectionMessage& m, Ti
   return fresh ? Report::Joined : Report::Accepted;
 }
 
+void ClusterView::heardAgo(Member& m, std::int64_t age, Time t) { m.lastSeen = std::max(m.lastSeen, seenAt(age, t)); }
+
 bool ClusterView::directNow(const Member& m, Time t) const {
   return m.direct && t - m.lastSeen <= 2 * timing_.observerKeepalive;
 }
@@ -73,7 +75,7 @@ void ClusterView::onHeartbeat(const pb::ElectionMessage& m, Time t) {
       mem.changedAt = t;
     }
     if (auto a = m.ages().find(s.name()); a != m.ages().end())
-      mem.lastSeen = std::max(mem.lastSeen, t - std::max<std::int64_t>(a->second, 0));
+      heardAgo(mem, a->second, t);
     else if (fresh)
       mem.lastSeen = t;
   }
@@ -94,14 +96,14 @@ std::vector<std::string> ClusterView::onRelay(const pb::ElectionMessage& m, Time
     mem.changedAt = t;
     if (fresh) {
       auto a = m.ages().find(s.name());
-      mem.lastSeen = t - (a == m.ages().end() ? 0 : std::max<std::int64_t>(a->second, 0));
+      mem.lastSeen = a == m.ages().end() ? t : seenAt(a->second, t);
       joined.push_back(s.name());
     }
   }
   for (const auto& [name, age] : m.ages()) {
     auto it = members_.find(name);
     if (it == members_.end() || name == self_ || directNow(it->second, t)) continue;
-    it->second.lastSeen = std::max(it->second.lastSeen, t - std::max<std::int64_t>(age, 0));
+    heardAgo(it->second, age, t);
   }
   return joined;
 }
@@ -133,11 +135,10 @@ std::vector<pb::NodeStatus> ClusterView::changedSince(Time since) const {
   return out;
 }
 
-std::vector<std::string> ClusterView::observers(Time t, bool directOnly) const {
+std::vector<std::string> ClusterView::directObservers(Time t) const {
   std::vector<std::string> out;
   for (const auto& [name, m] : members_)
-    if (name != self_ && m.joined() && m.observer() && t - m.lastSeen <= expiry(m) && (!directOnly || directNow(m, t)))
-      out.push_back(name);
+    if (name != self_ && m.joined() && m.observer() && directNow(m, t)) out.push_back(name);
   return out;
 }
 

@@ -6,6 +6,7 @@
 //
 // A member is a configured voter or a node that joined with a status report ("joined": its
 // status carries an address). A node that only asked for a vote is not a member.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -80,8 +81,8 @@ class ClusterView {
   std::map<std::string, std::int64_t> ages(Time t, bool directOnly) const;
   // Statuses that changed at or after `since` (a heartbeat's changes).
   std::vector<egressgw::v1::NodeStatus> changedSince(Time since) const;
-  // Observers heard of within their expiry: a feed's subscribers (directOnly), or all of them.
-  std::vector<std::string> observers(Time t, bool directOnly) const;
+  // Our observers (we are their feed): who hears a master change from us.
+  std::vector<std::string> directObservers(Time t) const;
   // Observers whose feed is `feed` (by their status), heard of within their expiry: the ones a
   // new master tells itself when `feed` was the old master.
   std::vector<std::string> observersOf(const std::string& feed, Time t) const;
@@ -117,6 +118,9 @@ class ClusterView {
   ViewTiming timing_;
   // An observer that reported to us within two keepalives: we hear it ourselves.
   bool directNow(const Member& m, Time t) const;
+  // A member heard of `age` ms before t (a master's or a feed's age): last-seen moves only forward.
+  static Time seenAt(std::int64_t age, Time t) { return t - std::max<std::int64_t>(age, 0); }
+  static void heardAgo(Member& m, std::int64_t age, Time t);
   Time staleAfter(const Member& m) const {
     return m.observer() ? timing_.observerStaleAfter() : timing_.staleAfter();
   }

@@ -5,8 +5,8 @@
 // The observer reports its status to one voter, its feed, chosen by rendezvous hashing so that
 // observers spread evenly over the voters and a voter added or removed moves only its share.
 // The feed answers every report with a MASTER_UPDATE and pushes one when its master changes; a
-// newly elected master pushes one to every observer. Three keepalives without a word from the
-// feed: the next voter in the observer's order becomes the feed.
+// newly elected master pushes one to the observers whose feed was the old master. Three
+// keepalives without a word from the feed: the next voter in the observer's order becomes it.
 #include <cstdint>
 #include <string>
 #include <vector>

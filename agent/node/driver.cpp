@@ -189,7 +189,7 @@ void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
     // observer: a message to a node we never talked to opens a gRPC channel, about a millisecond
     // of this thread each (real.sh, docs/bench-scale.md), which at 1,000 observers would
     // delay the new master's first heartbeats past its lease.
-    auto to = view_.observers(t, true);
+    auto to = view_.directObservers(t);
     if (m == cfg_.node.name && !lastKnownMaster_.empty() && lastKnownMaster_ != m)
       for (auto& o : view_.observersOf(lastKnownMaster_, t)) to.push_back(std::move(o));
     pushMaster(to);
@@ -231,22 +231,12 @@ void Driver::updateDatapath() {
   auto* dp = ports_.datapath;
   if (!dp) return;
   const auto& m = master();
-  if (feed_) {
-    auto addr = IpAddress::parse(feed_->master().address);
-    if (!m.empty() && addr)
-      dp->setRole(AgentDatapath::Role::Follower, addr, 0);
-    else
-      dp->setRole(AgentDatapath::Role::NoMaster, std::nullopt, 0);
-    return;
-  }
-  if (election_->role() == Role::Master) {
+  if (election_->role() == Role::Master) {  // never an observer: it does not stand
     const auto t = now();
     dp->setRole(AgentDatapath::Role::Master, std::nullopt, election_->leaseValid(t) ? election_->leaseExpiry() - t : 0);
   } else if (!m.empty()) {
-    std::optional<IpAddress> addr = IpAddress::parse(view_.addressOf(m));
-    if (!addr)
-      for (const auto& v : cfg_.voters)
-        if (v.name == m) addr = IpAddress::parse(v.address.host);
+    // An observer routes to the address its feed named; the others look the master up.
+    std::optional<IpAddress> addr = IpAddress::parse(feed_ ? feed_->master().address : clusterAddressOf(m));
     if (addr)
       dp->setRole(AgentDatapath::Role::Follower, addr, 0);
     else
@@ -282,19 +272,19 @@ void Driver::sendElection(const election::Message& m) {
     // heartbeat; once a second every member's age; every 10 s (and to a new peer) every status,
     // which repairs a lost change.
     const auto t = now();
-    auto full = fullViewAt_.find(m.to);
-    if (full == fullViewAt_.end() || t - full->second >= 10'000) {
+    auto& sent = viewSent_[m.to];
+    if (t - sent.statuses >= 10'000) {
       for (const auto& [name, mem] : view_.members())
         if (mem.joined()) *out.add_cluster() = mem.status;
-      fullViewAt_[m.to] = t;
-    } else if (auto sent = viewSentAt_.find(m.to); sent != viewSentAt_.end()) {
-      for (auto& s : view_.changedSince(sent->second)) *out.add_cluster() = std::move(s);
+      sent.statuses = t;
+    } else {
+      for (auto& s : view_.changedSince(sent.changes)) *out.add_cluster() = std::move(s);
     }
-    if (auto a = agesAt_.find(m.to); a == agesAt_.end() || t - a->second >= 1000) {
+    if (t - sent.ages >= 1000) {
       for (const auto& [name, age] : view_.ages(t, false)) (*out.mutable_ages())[name] = age;
-      agesAt_[m.to] = t;
+      sent.ages = t;
     }
-    viewSentAt_[m.to] = t;
+    sent.changes = t;
     *out.add_cluster() = selfStatus();
     if (auto* mem = view_.find(m.to))
       for (auto& e : ports_.events->missingFor(mem->knownEvents, 64)) *out.add_events() = std::move(e);
@@ -339,9 +329,7 @@ void Driver::sendStatusReport() {
 void Driver::refreshMembers(Time t) {
   const bool master = election_->role() == Role::Master;
   for (const auto& name : view_.expire(t)) {
-    viewSentAt_.erase(name);
-    fullViewAt_.erase(name);
-    agesAt_.erase(name);
+    viewSent_.erase(name);
     if (master) record(EventKind::NodeLeft, name, "not heard of within its expiry (20 election timeouts; an observer: 20 keepalives)");
   }
   auto infos = view_.peerInfo(t);
@@ -368,7 +356,7 @@ void Driver::onPeerMessage(const pb::ElectionMessage& m) {
     if (m.relayed_size() > 0 || m.ages_size() > 0)
       for (const auto& name : view_.onRelay(m, t))
         if (master) record(EventKind::NodeJoined, name, "joined as observer (reports to voter " + m.from() + ")");
-    if (isObserver(m.status()) && election_->isVoter() && !observer_) pushMaster({m.from()});
+    if (isObserver(m.status()) && election_->isVoter()) pushMaster({m.from()});
     checkDrain(t);
     return;
   }

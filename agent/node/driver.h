@@ -181,9 +181,11 @@ class Driver {
   std::optional<ObserverFeed> feed_;               // an observer's: who is master, via which voter
   std::map<std::string, std::uint64_t> feedKnown_; // what our feed holds of our own events
   egressgw::v1::NodeStatus lastReported_;          // an observer's last report
-  std::map<std::string, Time> viewSentAt_;         // heartbeat peer -> when it last got the changes
-  std::map<std::string, Time> fullViewAt_;         // heartbeat peer -> when it last got every status
-  std::map<std::string, Time> agesAt_;             // heartbeat peer -> when it last got the ages
+  struct ViewSent {                                // per heartbeat peer, when it last got:
+    Time changes = kNever, statuses = kNever, ages = kNever;  // the changes, every status, the ages
+    static constexpr Time kNever = -1'000'000'000;
+  };
+  std::map<std::string, ViewSent> viewSent_;
   Time agesSentAt_ = -1'000'000'000;               // a voter's last age digest of its observers
   std::set<std::string> pushQueue_;                // observers still to tell (pushMaster)
 };

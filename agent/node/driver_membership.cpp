@@ -1,6 +1,6 @@
 // Membership at scale (docs/membership.md): an observer reports to its feed voter and learns the
 // master from MASTER_UPDATE; a voter answers its observers and pushes every master change to them;
-// a new master tells every observer.
+// a new master tells the observers whose feed was the old master.
 #include "agent/node/driver.h"
 #include "agent/store/event_store.h"
 
@@ -11,7 +11,7 @@ namespace pb = egressgw::v1;
 std::string Driver::clusterAddressOf(const std::string& node) const {
   if (node.empty()) return {};
   if (node == cfg_.node.name) return cfg_.node.address.str();
-  if (auto a = view_.addressOf(node); !a.empty()) return a;
+  if (auto a = view_.addressOf(node); IpAddress::parse(a)) return a;  // else its config entry
   for (const auto& v : cfg_.voters)
     if (v.name == node) return v.address.host;
   return {};

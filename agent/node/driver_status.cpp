@@ -21,8 +21,7 @@ pb::NodeStatus Driver::selfStatus() const {
   if (!eip && dp) eip = dp->egressIp();
   if (eip) s.set_egress_ip(eip->str());
   s.set_egress_interface(cfg_.node.egress.interface);
-  const bool observer = !cfg_.node.candidate && !cfg_.isVoter();
-  s.set_role(codec::toProto(election_->role(), observer));
+  s.set_role(codec::toProto(election_->role(), observer_));
   s.set_term(term());
   s.set_candidacy(codec::toProto(persisted_.candidacy));
   s.set_voter(cfg_.isVoter());

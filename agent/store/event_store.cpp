@@ -127,30 +127,29 @@ std::uint64_t EventStore::lastCursor() const {
   return events_.size();
 }
 
+namespace {
+// The highest seq h such that 1..h are all in `seqs` (seq -> cursor).
+std::uint64_t contiguousHigh(const std::map<std::uint64_t, std::uint64_t>& seqs) {
+  std::uint64_t h = 0;
+  for (const auto& kv : seqs) {
+    if (kv.first != h + 1) break;
+    h = kv.first;
+  }
+  return h;
+}
+}  // namespace
+
 std::map<std::string, std::uint64_t> EventStore::known() const {
   std::lock_guard lk(mu_);
   std::map<std::string, std::uint64_t> out;
-  for (const auto& [origin, seqs] : byOrigin_) {
-    std::uint64_t h = 0;
-    for (const auto& kv : seqs) {
-      if (kv.first != h + 1) break;
-      h = kv.first;
-    }
-    out[origin] = h;
-  }
+  for (const auto& [origin, seqs] : byOrigin_) out[origin] = contiguousHigh(seqs);
   return out;
 }
 
 std::uint64_t EventStore::knownOf(const std::string& origin) const {
   std::lock_guard lk(mu_);
   auto it = byOrigin_.find(origin);
-  if (it == byOrigin_.end()) return 0;
-  std::uint64_t h = 0;
-  for (const auto& kv : it->second) {
-    if (kv.first != h + 1) break;
-    h = kv.first;
-  }
-  return h;
+  return it == byOrigin_.end() ? 0 : contiguousHigh(it->second);
 }
 
 std::vector<EventStore::Event> EventStore::missingForImpl(const std::map<std::string, std::uint64_t>& peerKnown,

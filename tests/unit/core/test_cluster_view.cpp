@@ -131,7 +131,7 @@ class TestClusterView : public QObject {
     auto ages = v.ages(2600, true);
     QCOMPARE(ages.size(), std::size_t(1));
     QCOMPARE(ages.at("worker-1"), std::int64_t(500));
-    QCOMPARE(v.observers(2600, true), std::vector<std::string>{"worker-1"});
+    QCOMPARE(v.directObservers(2600), std::vector<std::string>{"worker-1"});
   }
 
   void theMasterLearnsRelayedObserversWithTheirAges() {
