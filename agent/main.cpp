@@ -10,6 +10,7 @@
 #include "agent/node/sd_notify.h"
 
 #include "egw/config.h"
+#include "egw/node_identity.h"
 #include "egw/version.h"
 
 namespace {
@@ -19,8 +20,9 @@ void notify(const std::string& state) {
   if (auto r = egw::sdNotify(state); !r) egw::log::get("agent")->warn("sd_notify: {}", r.error());
 }
 
-int check(const std::string& path) {
-  auto cfg = egw::loadConfig(path);
+int check(const std::string& path, const egw::IdentitySources& src) {
+  egw::IdentityOrigins from;
+  auto cfg = egw::loadAgentConfig(path, src, &from);
   if (!cfg) {
     std::cerr << cfg.error() << "\n";
     return 2;
@@ -29,6 +31,12 @@ int check(const std::string& path) {
             << (cfg->node.candidate ? "candidate" : "observer") << ", " << cfg->voters.size() << " voters, "
             << egw::modeName(cfg->mode) << ", " << cfg->policies.size() << " policies, lease "
             << egw::formatDuration(cfg->election.lease()) << ")\n";
+  // Where the identity came from: one shared config runs every worker (docs/membership.md).
+  std::cout << "  node.name     " << cfg->node.name << "  (from " << from.name << ")\n"
+            << "  node.address  " << cfg->node.address.str() << "  (from " << from.address << ")\n"
+            << "  listen        peer " << cfg->listen.peer.str() << ", api " << cfg->listen.api.str()
+            << (cfg->listen.metrics ? ", metrics " + cfg->listen.metrics->str() : std::string()) << "\n"
+            << "  state_dir     " << cfg->stateDir << "  (from " << from.stateDir << ")\n";
   return 0;
 }
 
@@ -42,9 +50,14 @@ int main(int argc, char** argv) {
       "Signals: SIGTERM hands mastership over to the best healthy candidate, then exits;\n"
       "         SIGHUP reloads priority and candidacy from the config and refuses other changes.\n"
       "Example: egress-agent --config /etc/egress-gateway/agent.yaml --check");
-  std::string configPath;
+  std::string configPath, nodeName, address, stateDir;
   bool checkOnly = false, noDatapath = false, version = false;
   app.add_option("-c,--config", configPath, "agent.yaml to run with (see resources/examples/agent.yaml)");
+  app.add_option("--node-name", nodeName,
+                 "this node's name; default node.name, else $NODE_NAME, else the host name (one config for every worker)");
+  app.add_option("--address", address,
+                 "this node's cluster address; default node.address, else the source address of the route to the first voter");
+  app.add_option("--state-dir", stateDir, "state_dir to use instead of the config's (several agents on one host)");
   app.add_flag("--check", checkOnly, "validate the config, print every problem as FILE:LINE: key: what, and exit (0 ok, 2 invalid)");
   app.add_flag("--no-datapath", noDatapath, "run the election and API without touching the kernel (no root needed)");
   app.add_flag("-V,--version", version, "print the version and protocol version");
@@ -62,14 +75,19 @@ int main(int argc, char** argv) {
     std::cerr << "egress-agent: --config FILE is required (try --help)\n";
     return 2;
   }
-  if (checkOnly) return check(configPath);
-  auto cfg = egw::loadConfig(configPath);
+  const auto sources = egw::hostSources(nodeName, address, stateDir);
+  if (checkOnly) return check(configPath, sources);
+  egw::IdentityOrigins from;
+  auto cfg = egw::loadAgentConfig(configPath, sources, &from);
   if (!cfg) {
     std::cerr << cfg.error() << "\n";
     return 2;
   }
   egw::log::setup(cfg->log.level, cfg->log.format);
   auto log = egw::log::get("agent");
+  if (from.name != "config" || from.address != "config")
+    log->info("{}: node.name from {}, node.address {} from {}", cfg->node.name, from.name, cfg->node.address.str(),
+              from.address);
 
   // Signals are taken synchronously by this thread only: block them before any thread starts.
   sigset_t set;
@@ -96,7 +114,7 @@ int main(int argc, char** argv) {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
       notify("RELOADING=1");
-      auto next = egw::loadConfig(configPath);
+      auto next = egw::loadAgentConfig(configPath, sources);
       if (!next) {
         log->error("{}: reload refused, the config is invalid:\n{}", cfg->node.name, next.error());
         notify("READY=1\nSTATUS=reload refused: the config is invalid (see the log)");

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make-certs.sh: the certificates of an egress gateway cluster (openssl).
 #
-# The role of a certificate is its Organizational Unit: OU=node, OU=operator or OU=viewer
-# (docs/security.md). Node certificates have CN = the node name and SAN DNS:<name> plus the
-# --ip/--dns given; client certificates have CN = the person or tool.
+# The role of a certificate is its Organizational Unit: OU=node, OU=observer, OU=operator or
+# OU=viewer (docs/security.md). Node certificates have CN = the node name and SAN DNS:<name> plus
+# the --ip/--dns given; the observer certificate (one for every worker) CN=observer and SAN
+# DNS:observer; client certificates have CN = the person or tool.
 set -euo pipefail
 
 usage() {
@@ -17,6 +18,10 @@ already right, so running a command twice changes nothing):
                                    DIR/NAME/{ca.pem,node.pem,node-key.pem}: OU=node, CN=NAME,
                                    SAN DNS:NAME plus every --ip/--dns (the addresses consoles and
                                    egressctl connect to, e.g. the node's cluster address)
+  observer                         DIR/observer/{ca.pem,node.pem,node-key.pem}: OU=observer,
+                                   CN=observer, SAN DNS:observer. One certificate shared by
+                                   every worker (an agent that neither votes nor stands): it may
+                                   report its own status and hear who is master, nothing else
   operator [NAME]                  DIR/NAME/{ca.pem,client.pem,client-key.pem}: OU=operator,
                                    CN=NAME (default NAME: operator). May do everything.
   viewer [NAME]                    the same with OU=viewer (default NAME: viewer). Watch and
@@ -31,6 +36,7 @@ Options:
 
 Use:
   agent.yaml   tls: { ca: DIR/egress-1/ca.pem, cert: DIR/egress-1/node.pem, key: DIR/egress-1/node-key.pem }
+  worker.yaml  tls: { ca: DIR/observer/ca.pem, cert: DIR/observer/node.pem, key: DIR/observer/node-key.pem }
   egressctl    egressctl --tls-dir DIR/operator --endpoint 10.0.0.11:7401 handover
   console      egress-console --tls-dir DIR/viewer --endpoint 10.0.0.11:7401
 
@@ -98,7 +104,7 @@ issue() {
   shift 4
   local out="$DIR/$name" eku
   local sans=("$@")
-  if [[ $role == node ]]; then eku="serverAuth,clientAuth"; else eku="clientAuth"; fi
+  if [[ $role == node || $role == observer ]]; then eku="serverAuth,clientAuth"; else eku="clientAuth"; fi
   local subj="/O=egress-gateway/OU=$role/CN=$name"
   local want_san=""
   if [[ ${#sans[@]} -gt 0 ]]; then want_san=$(printf '%s\n' "${sans[@]}" | sort | paste -sd, -); fi
@@ -169,6 +175,10 @@ case $CMD in
     # The same SAN twice is one SAN.
     mapfile -t sans < <(printf '%s\n' "${sans[@]}" | awk '!seen[$0]++')
     issue "$name" node node.pem node-key.pem "${sans[@]}"
+    ;;
+  observer)
+    [[ $# -eq 0 ]] || usage_error "observer takes no arguments (one certificate for every worker, CN=observer)"
+    issue observer observer node.pem node-key.pem "DNS:observer"
     ;;
   operator|viewer)
     name=${1:-$CMD}

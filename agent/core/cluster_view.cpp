@@ -219,6 +219,13 @@ std::vector<pb::NodeStatus> ClusterView::snapshotNodes(Time t, const std::string
   return out;
 }
 
+std::set<std::string> ClusterView::standing() const {
+  std::set<std::string> out(voters_.begin(), voters_.end());
+  for (const auto& [name, m] : members_)
+    if (m.joined() && !m.observer()) out.insert(name);
+  return out;
+}
+
 std::set<std::string> ClusterView::admitted() const {
   std::set<std::string> out(voters_.begin(), voters_.end());
   for (const auto& [name, m] : members_)

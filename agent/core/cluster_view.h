@@ -109,6 +109,9 @@ class ClusterView {
   std::vector<egressgw::v1::NodeStatus> snapshotNodes(Time t, const std::string& master) const;
   // Voters and joined members: who may send us more than a status report (TLS admission).
   std::set<std::string> admitted() const;
+  // Voters and members that have reported as a voter or a candidate: names an observer
+  // certificate (shared by every worker) may not speak for.
+  std::set<std::string> standing() const;
   // The address of a member's cluster side (its status), if it joined.
   std::string addressOf(const std::string& name) const;
 

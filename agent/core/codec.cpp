@@ -84,10 +84,10 @@ std::optional<election::Message> fromWire(const pb::ElectionMessage& m) {
 }
 
 std::string checkEnvelope(const pb::ElectionMessage& m, const std::string& self, std::uint32_t protocol) {
-  if (m.protocol() != protocol)
-    return "protocol " + std::to_string(m.protocol()) + " not supported (this agent speaks " + std::to_string(protocol) +
-           ")";
   if (m.from().empty() || m.from().size() > 63) return "missing or invalid sender name";
+  if (m.protocol() != protocol)
+    return m.from() + " speaks peer protocol " + std::to_string(m.protocol()) + ", " + self + " speaks " +
+           std::to_string(protocol) + ": run one egress-agent protocol version in the cluster (docs/membership.md)";
   if (m.to() != self) return "message for " + m.to() + " delivered to " + self;
   if (m.cluster_size() > 10000 || m.relayed_size() > 10000 || m.ages_size() > 10000 || m.events_size() > 1000)
     return "message too large";

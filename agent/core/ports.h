@@ -53,8 +53,10 @@ class PeerTransport {
  public:
   virtual ~PeerTransport() = default;
   // Fire and forget: the message may be lost, late, or dropped when too many are in flight.
-  // msg.to() names the node, `endpoint` is where it listens.
-  virtual void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg) = 0;
+  // msg.to() names the node, `endpoint` is where it listens. With TLS the receiver's certificate
+  // must be valid for `serverName`, or for msg.to() when it is empty (a worker holding the
+  // shared observer certificate says "observer" in its status: NodeStatus.tls_name).
+  virtual void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg, const std::string& serverName) = 0;
 };
 
 class Prober {

@@ -79,9 +79,11 @@ Status Agent::start() {
     datapath_ = std::move(*dp);
   }
 
+  std::string certificateOu;
   if (cfg_.tls) {
     // The files as peers will judge them (CA, key, CN = node.name, OU=node), before listening.
-    if (auto problems = checkTlsFiles(*cfg_.tls, cfg_.node.name); !problems.empty()) {
+    if (auto problems = checkTlsFiles(*cfg_.tls, cfg_.node.name, !cfg_.isVoter() && !cfg_.node.candidate, &certificateOu);
+        !problems.empty()) {
       std::string all;
       for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
       return Status::failure(all);
@@ -96,9 +98,10 @@ Status Agent::start() {
     {
       std::lock_guard lock(knownMu_);
       for (const auto& v : cfg_.voters) knownPeers_.insert(v.name);
+      standing_ = knownPeers_;
     }
-    peerService_ = std::make_unique<PeerService>(onMessage, cfg_.node.name,
-                                                 [this](const pb::ElectionMessage& m) { return admitPeer(m); });
+    peerService_ = std::make_unique<PeerService>(
+        onMessage, cfg_.node.name, [this](const pb::ElectionMessage& m, const auth::Identity& who) { return admitPeer(m, who); });
   } else {
     peerService_ = std::make_unique<PeerService>(onMessage);
   }
@@ -148,6 +151,9 @@ Status Agent::start() {
              advertised(cfg_.listen.peer, peerPort_), advertised(cfg_.listen.api, apiPort_), cfg_.voters.size(),
              formatDuration(cfg_.election.heartbeatInterval), formatDuration(cfg_.election.electionTimeout),
              formatDuration(cfg_.election.lease()), opts_.noDatapath ? ", datapath off" : "");
+  // The workers' shared certificate is valid for "observer", not for our name: say so in our
+  // status, so that voters pushing to us check for it (docs/security.md).
+  if (certificateOu == "observer") driver_->setTlsName(auth::kObserverServerName);
   // The loop thread does not run yet: start() is the driver's first input, on this thread.
   driver_->start(*loaded);
   loop_.start([this] { return driver_->nextDeadline(); }, [this](ports::Time t) { driver_->onTick(t); });
@@ -155,12 +161,36 @@ Status Agent::start() {
 }
 
 std::string Agent::onPeerMessage(pb::ElectionMessage&& m) {
-  if (auto refusal = codec::checkEnvelope(m, cfg_.node.name, kProtocolVersion); !refusal.empty()) return refusal;
+  if (auto refusal = codec::checkEnvelope(m, cfg_.node.name, kProtocolVersion); !refusal.empty()) {
+    // The sender sees the refusal in its Ack and logs it; we say it too, a few lines per sender.
+    bool logIt;
+    {
+      std::lock_guard lock(refusalLogMu_);
+      logIt = refusalLog_.take(m.from().substr(0, 63), std::chrono::steady_clock::now());
+    }
+    if (logIt)
+      log::get("election")->warn("{}: refused {} from '{}' ({}): {}", cfg_.node.name, pb::MessageType_Name(m.type()),
+                                 m.from().substr(0, 63), m.from_endpoint().substr(0, 80), refusal);
+    return refusal;
+  }
   loop_.post([this, m = std::move(m)] { driver_->onPeerMessage(m); });
   return {};
 }
 
-grpc::Status Agent::admitPeer(const pb::ElectionMessage& m) const {
+grpc::Status Agent::admitPeer(const pb::ElectionMessage& m, const auth::Identity& who) const {
+  if (who.role == auth::Role::Observer) {
+    // One certificate for every worker (docs/security.md): the name is the sender's word, so it
+    // must not be a voter's or a candidate's. PeerService let through only an observer's report
+    // about itself.
+    {
+      std::lock_guard lock(knownMu_);
+      if (standing_.count(m.from()))
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                m.from() + " is a voter or a candidate of " + cfg_.node.name +
+                    "'s cluster: an observer certificate (CN=" + who.commonName + ") cannot speak for it"};
+    }
+    return grpc::Status::OK;
+  }
   // A status report is how a node joins: its node certificate from the cluster CA (checked by
   // PeerService) is the admission. Everything else needs a voter or a member that has joined.
   if (m.type() == pb::STATUS_REPORT) return grpc::Status::OK;
@@ -177,6 +207,7 @@ void Agent::publish(PublishedState p) {
   {
     std::lock_guard lock(knownMu_);
     knownPeers_ = std::move(p.admitted);
+    standing_ = std::move(p.standing);
   }
   {
     std::lock_guard lock(metricsMu_);

@@ -14,6 +14,8 @@
 #include "agent/api/metrics_server.h"
 #include "agent/node/driver.h"
 #include "agent/node/loop.h"
+#include "agent/security/auth.h"
+#include "agent/security/limiter.h"
 #include "egressgw/v1/cluster.pb.h"
 #include "egressgw/v1/peer.pb.h"
 #include "egw/config.h"
@@ -69,7 +71,7 @@ class Agent final : public ClusterBackend, private DriverSink {
   void failoverGap(std::int64_t ms) override;
 
   std::string onPeerMessage(egressgw::v1::ElectionMessage&& m);  // a gRPC thread
-  grpc::Status admitPeer(const egressgw::v1::ElectionMessage& m) const;  // TLS only; any thread
+  grpc::Status admitPeer(const egressgw::v1::ElectionMessage& m, const auth::Identity& who) const;  // TLS; any thread
   MetricsFigures metricsSnapshot() const;                        // the HTTP thread
   std::string advertised(const Endpoint& e, int boundPort) const;
   Status lockStateDir();
@@ -92,6 +94,9 @@ class Agent final : public ClusterBackend, private DriverSink {
   egressgw::v1::ClusterState snapshot_;
   mutable std::mutex knownMu_;
   std::set<std::string> knownPeers_;  // voters and joined members, for admitPeer
+  std::set<std::string> standing_;    // voters and candidates: no observer certificate speaks for them
+  std::mutex refusalLogMu_;
+  TokenBuckets refusalLog_{1.0, 3.0};  // refused peer messages, per sender
   mutable std::mutex metricsMu_;
   std::uint64_t metricsFailovers_ = 0;
   Histogram metricsGaps_ = Histogram::failoverGapSeconds();

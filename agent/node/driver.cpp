@@ -262,7 +262,8 @@ void Driver::sendTo(const std::string& node, pb::ElectionMessage msg) {
   msg.set_from_endpoint(peerEndpoint_);
   msg.set_protocol(kProtocolVersion);
   ++messageCounts_[pb::MessageType_Name(msg.type())];
-  ports_.peers->send(*ep, std::move(msg));
+  const auto* mem = view_.find(node);
+  ports_.peers->send(*ep, std::move(msg), mem ? mem->status.tls_name() : std::string());
 }
 
 void Driver::sendElection(const election::Message& m) {

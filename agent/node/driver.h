@@ -49,6 +49,7 @@ struct DriverPorts {
 struct PublishedState {
   egressgw::v1::ClusterState state;
   std::set<std::string> admitted;        // voters and joined members (ClusterView::admitted)
+  std::set<std::string> standing;        // voters and candidates (ClusterView::standing)
   std::uint64_t failovers = 0;           // times this node became master
   std::map<std::string, std::uint64_t> messages;  // election messages sent, by type
   ReadinessInputs readiness;
@@ -73,6 +74,9 @@ class Driver {
 
   // From the state loaded at start (a corrupt file: amnesia, see docs/election.md).
   void start(const LoadedState& loaded);
+  // Before start: the name our server certificate is valid for, when not our node name
+  // (NodeStatus.tls_name; "observer" for the workers' shared certificate).
+  void setTlsName(std::string name) { tlsName_ = std::move(name); }
   Time nextDeadline() const;
   void onTick(Time t);
   void onPeerMessage(const egressgw::v1::ElectionMessage& m);
@@ -151,6 +155,7 @@ class Driver {
   DriverPorts ports_;
   DriverSink& sink_;
   std::string peerEndpoint_, apiEndpoint_;
+  std::string tlsName_;
   std::shared_ptr<spdlog::logger> log_, elog_;
 
   std::unique_ptr<election::Election> election_;

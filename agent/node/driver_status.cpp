@@ -44,6 +44,7 @@ pb::NodeStatus Driver::selfStatus() const {
   s.set_protocol(kProtocolVersion);
   s.set_master(master());
   if (feed_) s.set_feed(feed_->feed());
+  if (!tlsName_.empty()) s.set_tls_name(tlsName_);
   return s;
 }
 
@@ -65,6 +66,7 @@ void Driver::publishState() {
   *s.add_nodes() = selfStatus();
   for (auto& n : view_.snapshotNodes(t, master())) *s.add_nodes() = std::move(n);
   p.admitted = view_.admitted();
+  p.standing = view_.standing();
   if (observer_ && !master().empty()) p.admitted.insert(master());  // a non-voting master tells us itself
   p.failovers = failovers_;
   p.messages = messageCounts_;

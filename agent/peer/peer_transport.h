@@ -17,6 +17,11 @@
 
 namespace egw {
 
+// What a message claims, for auth::authorizePeer: its sender, and whether it is an observer's
+// report about itself only (status role OBSERVER, no vote, no candidacy, no relayed view, only
+// its own events).
+auth::PeerClaim peerClaim(const egressgw::v1::ElectionMessage& m);
+
 class PeerService final : public egressgw::v1::Peer::CallbackService {
  public:
   // Called on a gRPC thread with the message and the transport peer ("ipv4:1.2.3.4:5678").
@@ -25,10 +30,10 @@ class PeerService final : public egressgw::v1::Peer::CallbackService {
   // With TLS, after the certificate check: may this node speak to us at all (a configured voter
   // or a joined member; a status report is how a node joins)? Non-OK (PERMISSION_DENIED) goes
   // back to the caller as the call's status. Called on a gRPC thread.
-  using Admission = std::function<grpc::Status(const egressgw::v1::ElectionMessage&)>;
+  using Admission = std::function<grpc::Status(const egressgw::v1::ElectionMessage&, const auth::Identity&)>;
   explicit PeerService(Handler h) : handler_(std::move(h)) {}
-  // TLS: every call needs a node certificate whose CN is the message's `from`
-  // (auth::authorizePeer), then `admit`. Refusals are logged, a few lines per caller and second.
+  // TLS: every call needs a node certificate whose CN is the message's `from`, or an observer
+  // certificate and an observer's report about itself (auth::authorizePeer), then `admit`. Refusals are logged, a few lines per caller and second.
   PeerService(Handler h, std::string self, Admission admit)
       : handler_(std::move(h)), self_(std::move(self)), admit_(std::move(admit)), certificatesRequired_(true) {}
 
@@ -49,13 +54,14 @@ class PeerService final : public egressgw::v1::Peer::CallbackService {
 class PeerClients final : public ports::PeerTransport {
  public:
   // With `verifyNodeName` (TLS) the server's certificate must be valid for the node name the
-  // message is addressed to (msg.to(), checked against its SAN DNS name), not just for the
-  // endpoint's address: a send to egress-2 reaches egress-2 or nobody.
+  // message is addressed to (msg.to(), checked against its SAN DNS name; or the serverName a
+  // send gives, "observer" for the workers' shared certificate), not just for the endpoint's
+  // address: a send to egress-2 reaches egress-2 or nobody.
   PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs,
               bool verifyNodeName = false);
   ~PeerClients() override;
   // Asynchronous; drops the message (and counts it) when too many are in flight to `endpoint`.
-  void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg) override;
+  void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg, const std::string& serverName) override;
   std::uint64_t sent() const { return sent_; }
   std::uint64_t failed() const { return failed_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -68,7 +74,9 @@ class PeerClients final : public ports::PeerTransport {
     std::unique_ptr<egressgw::v1::Peer::Stub> stub;
     std::atomic<int> inflight{0};
   };
-  Target& target(const std::string& endpoint, const std::string& node);
+  Target& target(const std::string& endpoint, const std::string& serverName);
+  void noteRefusal(const egressgw::v1::ElectionMessage& req, const std::string& endpoint, const grpc::Status& s,
+                   const std::string& ackError);
 
   std::shared_ptr<grpc::ChannelCredentials> creds_;
   bool verifyNodeName_;
@@ -76,6 +84,7 @@ class PeerClients final : public ports::PeerTransport {
   int maxBackoffMs_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Target>> targets_;
+  TokenBuckets refusalLogRate_{1.0, 3.0};
   std::atomic<std::uint64_t> sent_{0}, failed_{0}, dropped_{0};
   std::atomic<int> inflightTotal_{0};
 };

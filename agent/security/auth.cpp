@@ -10,6 +10,7 @@ const char* roleName(Role r) {
     case Role::Node: return "node";
     case Role::Operator: return "operator";
     case Role::Viewer: return "viewer";
+    case Role::Observer: return "observer";
   }
   return "?";
 }
@@ -63,13 +64,17 @@ std::optional<Subject> parseSubject(std::string_view text) {
 Result<Role> roleOf(const Subject& s) {
   std::optional<Role> found;
   for (const auto& ou : s.orgUnits) {
-    Role r = ou == "node" ? Role::Node : ou == "operator" ? Role::Operator : ou == "viewer" ? Role::Viewer : Role::None;
+    Role r = ou == "node"       ? Role::Node
+             : ou == "operator" ? Role::Operator
+             : ou == "viewer"   ? Role::Viewer
+             : ou == "observer" ? Role::Observer
+                                : Role::None;
     if (r == Role::None) continue;
     if (found && *found != r)
       return Result<Role>::failure(std::string("names two roles (OU=") + roleName(*found) + " and OU=" + roleName(r) + ")");
     found = r;
   }
-  if (!found) return Result<Role>::failure("has no role (expected OU=node, OU=operator or OU=viewer)");
+  if (!found) return Result<Role>::failure("has no role (expected OU=node, OU=observer, OU=operator or OU=viewer)");
   return *found;
 }
 
@@ -81,7 +86,11 @@ std::string addressOf(const std::string& grpcPeer) {
   return grpcPeer;
 }
 
-std::string Identity::key() const { return certified ? "cn:" + commonName : address; }
+std::string Identity::key() const {
+  if (!certified) return address;
+  if (role == Role::Observer) return "cn:" + commonName + "@" + address;
+  return "cn:" + commonName;
+}
 
 std::string Identity::describe() const {
   if (!certified) return address;
@@ -123,7 +132,8 @@ Identity identify(const grpc::ServerContextBase& ctx) {
 namespace {
 std::string presented(const Identity& who) {
   if (who.role == Role::None) return "this certificate (CN=" + who.commonName + ") " + who.roleProblem;
-  return std::string("this one is a") + (who.role == Role::Operator ? "n " : " ") + roleName(who.role) +
+  const bool vowel = who.role == Role::Operator || who.role == Role::Observer;
+  return std::string("this one is a") + (vowel ? "n " : " ") + roleName(who.role) +
          " (CN=" + who.commonName + ")";
 }
 }  // namespace
@@ -134,14 +144,25 @@ grpc::Status authorizeApi(const Identity& who, ApiAccess access, const std::stri
     return {grpc::StatusCode::UNAUTHENTICATED, what + " needs a client certificate of the cluster CA"};
   if (who.role == Role::None)
     return {grpc::StatusCode::PERMISSION_DENIED, what + " needs a certificate with a role; " + presented(who)};
+  if (who.role == Role::Observer)
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            what + " needs an operator or viewer certificate; " + presented(who) +
+                ", which only reports a worker's own status to the voters"};
   if (access == ApiAccess::Mutate && who.role != Role::Operator)
     return {grpc::StatusCode::PERMISSION_DENIED, what + " needs an operator certificate; " + presented(who)};
   return grpc::Status::OK;
 }
 
-grpc::Status authorizePeer(const Identity& who, const std::string& claimedFrom) {
+grpc::Status authorizePeer(const Identity& who, const PeerClaim& claim) {
+  const std::string& claimedFrom = claim.from;
   if (!who.certified)
     return {grpc::StatusCode::UNAUTHENTICATED, "peer messages need a node certificate of the cluster CA"};
+  if (who.role == Role::Observer) {
+    if (claim.observerReport) return grpc::Status::OK;
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            claim.kind + " from '" + claimedFrom.substr(0, 63) + "' needs a node certificate; " + presented(who) +
+                ", which may only report an observer's own status (no vote, no candidacy, no handover)"};
+  }
   if (who.role != Role::Node)
     return {grpc::StatusCode::PERMISSION_DENIED, "peer messages need a node certificate; " + presented(who)};
   if (who.commonName != claimedFrom)

@@ -1,13 +1,16 @@
 #pragma once
 // Who is calling, from the TLS client certificate, and what each role may do. docs/security.md.
 //
-// Role scheme: the certificate's Organizational Unit, exactly one of OU=node, OU=operator,
-// OU=viewer (scripts/make-certs.sh writes them). gRPC has already verified the chain against the
+// Role scheme: the certificate's Organizational Unit, exactly one of OU=node, OU=observer,
+// OU=operator, OU=viewer (scripts/make-certs.sh writes them). gRPC has already verified the chain against the
 // cluster CA (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY) before a handler runs;
 // this file only reads the verified subject from the call's auth context.
 //
-//   Cluster API   Watch, ListEvents: any role; SetCandidacy, Handover, ProbeAllowlist: operator.
-//   Peer service  node, and the certificate's CN must be the sender the message names.
+//   Cluster API   Watch, ListEvents: node, operator, viewer; SetCandidacy, Handover,
+//                 ProbeAllowlist: operator. An observer certificate: nothing.
+//   Peer service  node, and the certificate's CN must be the sender the message names; or
+//                 observer (one certificate shared by every worker, any CN): only a status
+//                 report of an observer about itself (not a voter, not a candidate).
 // Without TLS (loopback, or `insecure: true`) there are no certificates: everything is allowed and
 // limits count per client address.
 #include <grpcpp/grpcpp.h>
@@ -21,7 +24,10 @@
 
 namespace egw::auth {
 
-enum class Role { None, Node, Operator, Viewer };
+enum class Role { None, Node, Operator, Viewer, Observer };
+// The name in the shared observer certificate's SAN (DNS:observer): what a voter checks when it
+// pushes to a worker that reported with that certificate.
+inline constexpr const char* kObserverServerName = "observer";
 const char* roleName(Role r);
 
 // A subject as gRPC reports it (GRPC_X509_SUBJECT_PROPERTY_NAME): RFC 2253, most specific RDN
@@ -46,7 +52,8 @@ struct Identity {
   std::string address;       // "ipv4:10.0.0.5" (the port is dropped)
 
   // What limits count by: "cn:alice" with a certificate (one person, any number of
-  // connections and addresses), else the client address.
+  // connections and addresses), else the client address. An observer certificate is shared by
+  // every worker, so it counts per address: "cn:observer@ipv4:10.0.0.21".
   std::string key() const;
   // For messages: "viewer certificate CN=alice", "certificate CN=x without a role", "ipv4:1.2.3.4".
   std::string describe() const;
@@ -68,8 +75,16 @@ enum class ApiAccess { Read, Mutate };
 // "handover to egress-2 needs an operator certificate; this one is a viewer (CN=bob)".
 grpc::Status authorizeApi(const Identity& who, ApiAccess access, const std::string& what, bool certificatesRequired);
 
-// Peer service, with TLS: the caller must hold a node certificate whose CN is `claimedFrom`.
-// Whether that node may speak at all (voter or joined member) is the agent's to decide.
-grpc::Status authorizePeer(const Identity& who, const std::string& claimedFrom);
+// What authorizePeer needs of a peer message (pure, so the rules test without protobuf).
+struct PeerClaim {
+  std::string from;           // the sender the message names
+  bool observerReport = false;  // a status report about `from` itself, as an observer: role
+                                // OBSERVER, not a voter, no candidacy
+  std::string kind;           // for messages: "VOTE", "STATUS_REPORT", ...
+};
+// Peer service, with TLS: a node certificate whose CN is `claim.from`, or an observer
+// certificate sending an observer report. Whether that node may speak at all (voter or joined
+// member, a name no voter or candidate holds) is the agent's to decide.
+grpc::Status authorizePeer(const Identity& who, const PeerClaim& claim);
 
 }  // namespace egw::auth

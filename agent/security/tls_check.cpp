@@ -53,7 +53,8 @@ std::string subjectEntry(X509* cert, int nid) {
 
 }  // namespace
 
-std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& nodeName) {
+std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& nodeName, bool observer,
+                                       std::string* orgUnit) {
   std::vector<std::string> problems;
   auto bad = [&](const char* key, const std::string& path, const std::string& what) {
     problems.push_back(std::string("tls.") + key + ": " + path + ": " + what);
@@ -108,12 +109,22 @@ std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& 
   }
   const auto cn = subjectEntry(cert.get(), NID_commonName);
   const auto ou = subjectEntry(cert.get(), NID_organizationalUnitName);
+  if (orgUnit) *orgUnit = ou;
+  if (ou == "observer") {
+    // The workers' shared certificate: any CN, but only for a node that neither votes nor stands.
+    if (!observer)
+      bad("cert", tls.cert, "its subject OU is 'observer', but " + nodeName +
+                                " is a voter or a candidate, which needs a node certificate of its own "
+                                "(scripts/make-certs.sh node " + nodeName + ")");
+    return problems;
+  }
   if (cn != nodeName)
     bad("cert", tls.cert, "its subject CN is '" + cn + "', but node.name is '" + nodeName +
                               "': peers refuse messages whose sender is not the certificate's CN");
   if (ou != "node")
     bad("cert", tls.cert, "its subject OU is '" + ou + "', not 'node': an agent needs a node certificate "
-                          "(scripts/make-certs.sh node " + nodeName + ")");
+                          "(scripts/make-certs.sh node " + nodeName + ")" +
+                          (observer ? " or the workers' observer certificate (scripts/make-certs.sh observer)" : ""));
   return problems;
 }
 

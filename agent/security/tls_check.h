@@ -14,7 +14,10 @@ namespace egw {
 // (tls.<key>, what it is for): why", readTlsPem), and each "tls.<key>: <file>: what": a file that
 // cannot be parsed, a key that does not belong to the certificate, a certificate that the CA did
 // not sign or that is not valid now, or whose subject is not CN=<node.name>, OU=node (the
-// identity peers check). Empty when all is well.
-std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& nodeName);
+// identity peers check). An `observer` (neither voter nor candidate) may instead hold the
+// workers' shared certificate, OU=observer with any CN. Empty when all is well. `orgUnit`, when
+// given, receives the certificate's OU ("node", "observer").
+std::vector<std::string> checkTlsFiles(const TlsConfig& tls, const std::string& nodeName, bool observer = false,
+                                       std::string* orgUnit = nullptr);
 
 }  // namespace egw

@@ -201,12 +201,19 @@ class Reader {
     return a;
   }
 
+  // `nodeAddress`: ":PORT" is allowed and means the node's address (an Endpoint with no host).
   std::optional<Endpoint> endpoint(const YAML::Node& parent, const std::string& path, std::string_view key,
-                                   bool required) {
+                                   bool required, bool nodeAddress = false) {
     auto s = string(parent, path, key, required);
     if (!s) return std::nullopt;
+    if (nodeAddress && s->size() > 1 && s->front() == ':') {
+      if (auto e = Endpoint::parse("0.0.0.0" + *s)) return Endpoint{"", e->port};
+    }
     auto e = Endpoint::parse(*s);
-    if (!e) error(parent[std::string(key)], join(path, key), "expected HOST:PORT with a port from 1 to 65535, got '" + *s + "'");
+    if (!e)
+      error(parent[std::string(key)], join(path, key),
+            std::string("expected HOST:PORT") + (nodeAddress ? " (or :PORT for the node's address)" : "") +
+                " with a port from 1 to 65535, got '" + *s + "'");
     return e;
   }
 
@@ -272,7 +279,11 @@ class Reader {
 
 const std::regex kNameRe("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
 
+}  // namespace
+
 bool validName(const std::string& s) { return std::regex_match(s, kNameRe); }
+
+namespace {
 
 void readNode(Reader& r, const YAML::Node& root, Config& c) {
   auto n = root["node"];
@@ -280,12 +291,17 @@ void readNode(Reader& r, const YAML::Node& root, Config& c) {
     r.error(root, "node", "required key is missing");
     return;
   }
+  // node.name and node.address may be left to the command line and the host (one config for
+  // every worker, egw/node_identity.h); `node: {}` is then all there is.
   if (!r.mapping(n, "node", {"name", "address", "egress", "candidate", "priority"})) return;
-  if (auto s = r.string(n, "node", "name", true)) {
+  if (auto s = r.string(n, "node", "name", false)) {
     if (!validName(*s)) r.error(n["name"], "node.name", "must be 1-63 characters of [a-z0-9-], starting and ending alphanumeric; got '" + *s + "'");
     c.node.name = *s;
   }
-  if (auto a = r.ip(n, "node", "address", true)) c.node.address = *a;
+  if (auto a = r.ip(n, "node", "address", false)) {
+    if (a->isUnspecified()) r.error(n["address"], "node.address", "must be the node's cluster address, not " + a->str());
+    c.node.address = *a;
+  }
   if (auto b = r.boolean(n, "node", "candidate")) c.node.candidate = *b;
   if (auto p = r.integer(n, "node", "priority", 0, 1000)) c.node.priority = static_cast<int>(*p);
   auto e = n["egress"];
@@ -314,9 +330,9 @@ void readListen(Reader& r, const YAML::Node& root, Config& c) {
     return;
   }
   if (!r.mapping(n, "listen", {"peer", "api", "metrics"})) return;
-  if (auto e = r.endpoint(n, "listen", "peer", true)) c.listen.peer = *e;
-  if (auto e = r.endpoint(n, "listen", "api", true)) c.listen.api = *e;
-  if (auto e = r.endpoint(n, "listen", "metrics", false)) c.listen.metrics = *e;
+  if (auto e = r.endpoint(n, "listen", "peer", true, true)) c.listen.peer = *e;
+  if (auto e = r.endpoint(n, "listen", "api", true, true)) c.listen.api = *e;
+  if (auto e = r.endpoint(n, "listen", "metrics", false, true)) c.listen.metrics = *e;
 }
 
 void readVoters(Reader& r, const YAML::Node& root, Config& c) {

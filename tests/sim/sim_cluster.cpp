@@ -39,7 +39,7 @@ class SimCluster::Executor final : public ports::Executor {
 class SimCluster::Transport final : public ports::PeerTransport {
  public:
   Transport(SimCluster& c, Node& n) : c_(c), n_(n) {}
-  void send(const std::string& endpoint, pb::ElectionMessage msg) override;
+  void send(const std::string& endpoint, pb::ElectionMessage msg, const std::string& serverName) override;
 
  private:
   SimCluster& c_;
@@ -130,7 +130,7 @@ bool SimCluster::Executor::post(std::function<void()> task) {
   return true;
 }
 
-void SimCluster::Transport::send(const std::string& endpoint, pb::ElectionMessage msg) {
+void SimCluster::Transport::send(const std::string& endpoint, pb::ElectionMessage msg, const std::string&) {
   ++n_.traffic.messages[pb::MessageType_Name(msg.type())];
   n_.traffic.bytes += msg.ByteSizeLong();
   c_.deliver(n_.spec.name, endpoint, std::move(msg));

@@ -13,6 +13,7 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QSaveFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -39,6 +40,7 @@ struct AgentProc {
   bool observer = false;  // neither voter nor candidate: a worker (docs/membership.md)
   QString votersYaml;  // the voters: block as written into the config
   QString extraYaml;   // appended to the config (e.g. an allowlist probe)
+  QStringList extraArgs;  // after --config FILE --no-datapath (a shared config's --node-name ...)
   std::unique_ptr<QProcess> proc;
   std::unique_ptr<pb::Cluster::Stub> stub;
 
@@ -52,18 +54,47 @@ struct AgentProc {
 // (1 s, growing 1.6x) would keep a client failing fast for many seconds after the agent is back
 // (every refused attempt while it starts grows the wait), which a test would read as "the
 // restarted agent does not answer".
-inline std::shared_ptr<grpc::Channel> agentChannel(const std::string& endpoint) {
+inline grpc::ChannelArguments testChannelArguments() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // no connection state shared with other channels
-  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+inline std::shared_ptr<grpc::Channel> agentChannel(const std::string& endpoint) {
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), testChannelArguments());
+}
+
+inline std::string readText(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
+}
+// Client credentials from a make-certs.sh directory (ca.pem and client.pem or node.pem).
+inline std::shared_ptr<grpc::ChannelCredentials> tlsCredentials(const QString& dir) {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = readText(dir + QStringLiteral("/ca.pem"));
+  const bool node = QFile::exists(dir + QStringLiteral("/node.pem"));
+  o.pem_cert_chain = readText(dir + (node ? QStringLiteral("/node.pem") : QStringLiteral("/client.pem")));
+  o.pem_private_key = readText(dir + (node ? QStringLiteral("/node-key.pem") : QStringLiteral("/client-key.pem")));
+  return grpc::SslCredentials(o);
+}
+// A TLS channel whose server certificate must be valid for `serverName` (a node name, or
+// "observer" for the workers' shared certificate).
+inline std::shared_ptr<grpc::Channel> tlsChannel(const std::string& endpoint, const QString& certDir,
+                                                 const std::string& serverName) {
+  auto args = testChannelArguments();
+  args.SetSslTargetNameOverride(serverName);
+  return grpc::CreateCustomChannel(endpoint, tlsCredentials(certDir), args);
 }
 
 // The first update of a Watch is the snapshot of the agent's cluster view.
+// Waits for the connection within the deadline rather than failing at once while the channel
+// backs off from an attempt made before the agent listened (with TLS such a channel could keep
+// failing fast with the old attempt's error).
 inline std::optional<pb::ClusterState> fetchState(pb::Cluster::Stub& stub) {
   grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   auto reader = stub.Watch(&ctx, pb::WatchRequest{});
   pb::WatchUpdate u;
@@ -102,8 +133,7 @@ class AgentCluster {
     }
     for (auto& n : nodes_) {
       n.votersYaml = voters.join(QStringLiteral("\n"));
-      n.stub = pb::Cluster::NewStub(
-          agentChannel(n.apiEndpoint().toStdString()));
+      n.stub = apiStub(n);
     }
   }
   ~AgentCluster() { killAll(); }
@@ -118,17 +148,48 @@ class AgentCluster {
     n.logPath = dir_.filePath(n.name + QStringLiteral(".log"));
     n.votersYaml = nodes_.front().votersYaml;
     n.extraYaml = extraYaml;
-    n.stub = pb::Cluster::NewStub(agentChannel(n.apiEndpoint().toStdString()));
+    n.stub = apiStub(n);
     nodes_.push_back(std::move(n));
     return nodes_.back();
   }
 
-  // An observer (no egress, not a candidate) at 127.x.y.<index>.
+  // An observer (no egress, not a candidate) at 127.x.y.<index>. With shareObserverConfig(), it
+  // runs from the one observers.yaml, its name, address and state_dir on the command line.
   AgentProc& addObserver(const QString& name, int index) {
     auto& n = addNonVoter(name, index);
     n.observer = true;
+    if (sharedObserverConfig_) {
+      n.config = dir_.filePath(QStringLiteral("observers.yaml"));
+      n.extraArgs = {QStringLiteral("--node-name"), n.name, QStringLiteral("--address"), n.host,
+                     QStringLiteral("--state-dir"), n.stateDir};
+    }
+    n.stub = apiStub(n);
     return n;
   }
+
+  // Mutual TLS from scripts/make-certs.sh in <dir>/certs: a node certificate per voter, one
+  // observer certificate for every observer, a viewer for the tests' own Watch calls and an
+  // operator. Call before adding nodes. False if make-certs.sh failed.
+  bool enableTls() {
+    certs_ = dir_.filePath(QStringLiteral("certs"));
+    auto make = [&](const QStringList& args) {
+      QProcess p;
+      p.setProcessChannelMode(QProcess::MergedChannels);
+      p.start(egwtest::sourcePath(u"scripts/make-certs.sh"), QStringList{QStringLiteral("--dir"), certs_} + args);
+      const bool ok = p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+      if (!ok) qWarning("make-certs.sh %s: %s", qPrintable(args.join(QLatin1Char(' '))), p.readAll().constData());
+      return ok;
+    };
+    for (const auto& n : nodes_)
+      if (!make({QStringLiteral("node"), n.name, QStringLiteral("--ip"), n.host})) return false;
+    if (!make({QStringLiteral("observer")}) || !make({QStringLiteral("viewer")}) || !make({QStringLiteral("operator")}))
+      return false;
+    for (auto& n : nodes_) n.stub = apiStub(n);
+    return true;
+  }
+  QString certDir(const QString& name) const { return certs_ + QLatin1Char('/') + name; }
+  bool tls() const { return !certs_.isEmpty(); }
+  void shareObserverConfig(bool on) { sharedObserverConfig_ = on; }
 
   // An address of this test's /24 that no agent uses (for a stranger's endpoint).
   void setMetrics(bool on) { withMetrics_ = on; }
@@ -141,7 +202,35 @@ class AgentCluster {
     qFatal("no node %s", qPrintable(name));
   }
 
+  // The Cluster API as the tests' viewer sees it (TLS: checked against the node's certificate).
+  std::unique_ptr<pb::Cluster::Stub> apiStub(const AgentProc& n) const {
+    if (!tls()) return pb::Cluster::NewStub(agentChannel(n.apiEndpoint().toStdString()));
+    return pb::Cluster::NewStub(tlsChannel(n.apiEndpoint().toStdString(), certDir(QStringLiteral("viewer")),
+                                           n.observer ? "observer" : n.name.toStdString()));
+  }
+
+  QString tlsYaml(const AgentProc& n) const {
+    if (!tls()) return {};
+    const QString d = certDir(n.observer ? QStringLiteral("observer") : n.name);
+    return QStringLiteral("tls: { ca: %1/ca.pem, cert: %1/node.pem, key: %1/node-key.pem }\n").arg(d);
+  }
+
+  // One config for every observer: no name, no address, listeners at the node's address.
+  QString sharedObserverText() const {
+    return QStringLiteral(
+               "# every observer runs from this file: egress-agent --config observers.yaml --node-name N --address A\n"
+               "node: {}\n"
+               "listen: { peer: \":7400\", api: \":7401\" }\n"
+               "voters:\n%1\n"
+               "election: { heartbeat_interval: %2ms, election_timeout: %3ms }\n"
+               "log: { level: debug }\n") .arg(nodes_.front().votersYaml).arg(heartbeatMs_).arg(electionMs_) +
+           (tls() ? QStringLiteral("tls: { ca: %1/ca.pem, cert: %1/node.pem, key: %1/node-key.pem }\n")
+                        .arg(certDir(QStringLiteral("observer")))
+                  : QString());
+  }
+
   QString configText(const AgentProc& n) const {
+    if (n.observer && sharedObserverConfig_) return sharedObserverText();
     // (the observer's line keeps %3 in a comment: QString::arg fills the lowest placeholder left)
     const QString node = n.observer ? QStringLiteral("node: { name: %1, address: %2 }  # an observer; priority %3 unused\n")
                                     : QStringLiteral("node: { name: %1, address: %2, egress: { interface: lo, ip: %2 }, "
@@ -159,13 +248,14 @@ class AgentCluster {
         .arg(electionMs_)
         .arg(n.stateDir)
         .arg(withMetrics_ ? QStringLiteral(", metrics: \"%1:7402\"").arg(n.host) : QString())
-        .arg(n.extraYaml);
+        .arg(n.extraYaml + tlsYaml(n));
   }
 
+  // Atomically (write and rename): a shared config is rewritten while agents read it.
   static bool writeFile(const QString& path, const QString& text) {
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
-    return f.write(text.toUtf8()) >= 0;
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) return false;
+    return f.write(text.toUtf8()) >= 0 && f.commit();
   }
   bool writeConfig(const AgentProc& n) const { return writeFile(n.config, configText(n)); }
 
@@ -178,7 +268,7 @@ class AgentCluster {
     // and CPU.
     n.proc->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     n.proc->start(egwtest::agentBinary(),
-                  {QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")});
+                  QStringList{QStringLiteral("--config"), n.config, QStringLiteral("--no-datapath")} + n.extraArgs);
     n.proc->waitForStarted();
   }
   bool startAll() {
@@ -244,6 +334,8 @@ class AgentCluster {
   int heartbeatMs_, electionMs_;
   int x_ = 0, y_ = 0;
   bool withMetrics_ = false;
+  bool sharedObserverConfig_ = false;
+  QString certs_;  // make-certs.sh directory when TLS is on
   std::vector<AgentProc> nodes_;
 };
 

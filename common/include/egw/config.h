@@ -26,14 +26,15 @@ struct EgressConfig {
 };
 
 struct NodeConfig {
-  std::string name;
-  IpAddress address;
+  std::string name;                    // empty until resolved (egw/node_identity.h)
+  IpAddress address;                   // unspecified (0.0.0.0) until resolved
   EgressConfig egress;
   bool candidate = false;
   int priority = 100;
   bool operator==(const NodeConfig&) const = default;
 };
 
+// An endpoint written ":PORT" has no host until resolveIdentity gives it the node's address.
 struct ListenConfig {
   Endpoint peer;
   Endpoint api;
@@ -129,6 +130,9 @@ struct ConfigErrors {
 // Parses and validates. On failure every problem found is listed.
 Result<Config> loadConfig(const std::string& path);
 Result<Config> parseConfig(const std::string& text, const std::string& sourceName);
+
+// A node, voter or policy name: 1-63 characters of [a-z0-9-], starting and ending alphanumeric.
+bool validName(const std::string& s);
 
 // "100ms", "2s", "1m", "1.5s" -> milliseconds.
 std::optional<Millis> parseDuration(std::string_view text);

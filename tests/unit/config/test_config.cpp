@@ -131,7 +131,7 @@ class TestConfig : public QObject {
     row("priority range", 6, "  priority: 5000", "base.yaml:6: node.priority: must be between 0 and 1000");
     row("candidate without interface", 4, "  egress: { ip: 172.16.0.7 }", "base.yaml:4: node.egress.interface: required for a candidate");
     row("peer no port", 8, "  peer: \"127.0.0.1\"", "base.yaml:8: listen.peer: expected HOST:PORT");
-    row("port out of range", 9, "  api: \"127.0.0.1:70000\"", "base.yaml:9: listen.api: expected HOST:PORT with a port from 1 to 65535");
+    row("port out of range", 9, "  api: \"127.0.0.1:70000\"", "base.yaml:9: listen.api: expected HOST:PORT (or :PORT for the node's address) with a port from 1 to 65535");
     row("port zero", 9, "  api: \"127.0.0.1:0\"", "base.yaml:9: listen.api: expected HOST:PORT");
     row("unknown listen key", 9, "  apis: \"127.0.0.1:7401\"", "base.yaml:9: listen.apis: unknown key");
     row("duplicate voter name", 12, "  - { name: egress-1, address: \"10.0.0.12:7400\" }", "base.yaml:12: voters[1].name: duplicate voter name 'egress-1'");

@@ -63,7 +63,8 @@ class TestCodec : public QObject {
     QTest::addColumn<QString>("refusal");
     QTest::newRow("ok") << 1u << "egress-2" << "egress-1" << 3 << "";
     QTest::newRow("other protocol") << 2u << "egress-2" << "egress-1" << 0
-                                    << "protocol 2 not supported (this agent speaks 1)";
+                                    << "egress-2 speaks peer protocol 2, egress-1 speaks 1: run one egress-agent protocol version "
+                                       "in the cluster (docs/membership.md)";
     QTest::newRow("no sender") << 1u << "" << "egress-1" << 0 << "missing or invalid sender name";
     QTest::newRow("long sender") << 1u << QString(64, QLatin1Char('a')) << "egress-1" << 0 << "missing or invalid sender name";
     QTest::newRow("wrong addressee") << 1u << "egress-2" << "egress-3" << 0 << "message for egress-3 delivered to egress-1";

@@ -47,7 +47,8 @@ class TestAuth : public QObject {
     QCOMPARE(roleOf(*parseSubject("CN=a,OU=sre,OU=viewer,OU=viewer")).value(), Role::Viewer);
     auto none = roleOf(*parseSubject("CN=a,OU=sre,O=x"));
     QVERIFY(!none.ok());
-    QVERIFY(QString::fromStdString(none.error()).contains(QStringLiteral("OU=node, OU=operator or OU=viewer")));
+    QVERIFY(QString::fromStdString(none.error()).contains(QStringLiteral("OU=node, OU=observer, OU=operator or OU=viewer")));
+    QCOMPARE(roleOf(*parseSubject("CN=observer,OU=observer,O=egress-gateway")).value(), Role::Observer);
     auto two = roleOf(*parseSubject("CN=a,OU=viewer,OU=operator"));
     QVERIFY(!two.ok());
     QVERIFY2(QString::fromStdString(two.error()).contains(QStringLiteral("two roles")), two.error().c_str());
@@ -65,6 +66,11 @@ class TestAuth : public QObject {
     QCOMPARE(a.key(), b.key());
     QCOMPARE(a.key(), std::string("cn:alice"));
     QCOMPARE(a.describe(), std::string("operator certificate CN=alice"));
+    // The observer certificate is every worker's: it counts per address, not as one client.
+    auto w1 = identityFrom("ssl", "CN=observer,OU=observer", "ipv4:10.0.1.7:1");
+    auto w2 = identityFrom("ssl", "CN=observer,OU=observer", "ipv4:10.0.1.8:1");
+    QVERIFY(w1.key() != w2.key());
+    QCOMPARE(w1.key(), std::string("cn:observer@ipv4:10.0.1.7"));
     QCOMPARE(addressOf("ipv6:[::1]:51234"), std::string("ipv6:[::1]"));
     QCOMPARE(addressOf("unix:/run/x.sock"), std::string("unix:/run/x.sock"));
   }
@@ -75,7 +81,8 @@ class TestAuth : public QObject {
                                              // API listener has tls
     QTest::addColumn<QString>("subject");    // the client certificate's subject; empty: none
     QTest::addColumn<QString>("address");    // the caller's address, as gRPC reports it
-    QTest::addColumn<QString>("call");       // "read ACTION", "mutate ACTION" (API), "peer NODE"
+    QTest::addColumn<QString>("call");       // "read ACTION", "mutate ACTION" (API), "peer NODE" (a
+                                             // vote), "report NODE" (an observer's own report)
     QTest::addColumn<int>("code");           // grpc::StatusCode
     QTest::addColumn<QStringList>("says");   // fragments of the message; "=TEXT": the whole message
 
@@ -109,6 +116,20 @@ class TestAuth : public QObject {
     row("peer with operator certificate", ssl, QStringLiteral("CN=egress-1,OU=operator"), client, "peer egress-1",
         grpc::StatusCode::PERMISSION_DENIED, {QStringLiteral("need a node certificate; this one is an operator (CN=egress-1)")});
     row("peer without tls", insecure, {}, QStringLiteral("ipv4:1.2.3.4:5"), "peer egress-1", grpc::StatusCode::UNAUTHENTICATED);
+    // The workers' shared observer certificate: its own report under any name, nothing else.
+    const QString obs = QStringLiteral("CN=observer,OU=observer,O=egress-gateway");
+    row("observer reports", ssl, obs, client, "report worker-7", grpc::StatusCode::OK);
+    row("observer votes", ssl, obs, client, "peer worker-7", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("=VOTE from 'worker-7' needs a node certificate; this one is an observer (CN=observer), which may "
+                        "only report an observer's own status (no vote, no candidacy, no handover)")});
+    row("observer reads", ssl, obs, client, "read Watch", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("=Watch needs an operator or viewer certificate; this one is an observer (CN=observer), which only "
+                        "reports a worker's own status to the voters")});
+    row("observer hands over", ssl, obs, client, "mutate handover", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("observer")});
+    // A node certificate still binds the name, report or not.
+    row("node reports for another", ssl, node2, client, "report worker-7", grpc::StatusCode::PERMISSION_DENIED,
+        {QStringLiteral("CN=egress-2")});
   }
 
   void authorize() {
@@ -122,8 +143,9 @@ class TestAuth : public QObject {
     const auto kind = call.section(QLatin1Char(' '), 0, 0);
     const auto what = call.section(QLatin1Char(' '), 1);
     const bool tls = transport == QLatin1String("ssl");
-    const auto status = kind == QLatin1String("peer")
-                            ? authorizePeer(who, what.toStdString())
+    const bool report = kind == QLatin1String("report");
+    const auto status = kind == QLatin1String("peer") || report
+                            ? authorizePeer(who, PeerClaim{what.toStdString(), report, report ? "STATUS_REPORT" : "VOTE"})
                             : authorizeApi(who, kind == QLatin1String("read") ? ApiAccess::Read : ApiAccess::Mutate, what.toStdString(), tls);
     QCOMPARE(int(status.error_code()), code);
     for (const auto& s : says) {
