@@ -173,7 +173,9 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
   const bool deltas_;
   std::uint64_t version_;  // of the state the client holds
   std::shared_ptr<const v1::ClusterState> pendingSnapshot_;
-  bool statePending_ = false;
+  // True at first: a version the worker offered before Watch registered this stream would
+  // otherwise wait for the next change. nextState() finds out whether there is one.
+  bool statePending_ = true;
   bool writing_ = false, finishRequested_ = false, finished_ = false;
   grpc::Status finishStatus_;
   v1::WatchUpdate msg_;  // alive until OnWriteDone

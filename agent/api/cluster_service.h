@@ -5,17 +5,16 @@
 // only the latest state is sent when the client is slow) and `event` updates read from the
 // EventStore in cursor order. A state update is the whole `state`, or with WatchRequest.deltas a
 // `delta` from the version the stream holds (StateVersions: each new state is compared node by
-// node once, and each stream's delta costs O(nodes changed since its version)). Every update carries the stream's cursor: the cursor of the last
-// event delivered so far. Resume with WatchRequest.since_seq = that cursor: the stream replays
+// node once, and each stream's delta costs O(nodes changed since its version)). Every update
+// carries the stream's cursor: the cursor of the last event delivered so far. Resume with WatchRequest.since_seq = that cursor: the stream replays
 // events with cursor > since_seq, then live ones; no gaps, no duplicates. A since_seq beyond this
 // agent's last cursor (another agent's cursor, or a lost journal) restarts from 0; the snapshot's
 // cursor (0) tells the client, which then dedups by (origin, seq). See docs/api.md.
 //
 // Threading: RPC handlers run on gRPC threads; notifyStateChanged() and the EventStore
 // subscription only raise flags for one internal worker thread, which takes the snapshot (calling
-// ClusterBackend::snapshot() with no service lock held), publishes it to the versions and wakes the
-// streams. The backend may
-// therefore call notifyStateChanged() while holding its own locks.
+// ClusterBackend::snapshot() with no service lock held), publishes it to the versions and wakes
+// the streams. The backend may therefore call notifyStateChanged() while holding its own locks.
 //
 // Lifetime: register with builder.RegisterService(&svc) or startGrpcServer() (agent/security/grpc_util.h); on stop call
 // svc.shutdown() (finishes every stream with UNAVAILABLE, answers pending backend calls, refuses

@@ -19,17 +19,18 @@ void ClusterSnapshot::apply(const ClusterDelta& delta) {
   changed.reserve(delta.changed.size());
   for (qsizetype i = 0; i < delta.changed.size(); ++i) changed.insert(delta.changed.at(i).name, i);
   const QSet<QString> removed(delta.removed.cbegin(), delta.removed.cend());
-  QList<NodeInfo> kept = std::exchange(nodes, {});
+  // Usually shared with the copy the session holds: read it, never detach it.
+  const QList<NodeInfo> kept = std::exchange(nodes, {});
   *this = delta.header;
   nodes.clear();  // a header has none
   nodes.reserve(kept.size() + changed.size());
-  for (NodeInfo& n : kept) {
+  for (const NodeInfo& n : kept) {
     if (removed.contains(n.name)) continue;
     if (auto it = changed.constFind(n.name); it != changed.cend()) {
       nodes.append(delta.changed.at(it.value()));
       changed.erase(it);
     } else {
-      nodes.append(std::move(n));
+      nodes.append(n);
     }
   }
   for (qsizetype i = 0; i < delta.changed.size(); ++i)  // the new ones, in the delta's order
