@@ -5,6 +5,7 @@
 
 #include "egw/allowlist.h"
 #include "egw/log.h"
+#include "egw/vocabulary.h"
 #include "egw/wire_vocabulary.h"
 
 namespace egw::ctl {
@@ -79,7 +80,9 @@ std::string statusJson(const v1::ClusterState& s) {
     << ", \"master_since\": " << (s.master_since_ms() > 0 ? q(isoTime(s.master_since_ms())) : std::string("null"))
     << ", \"lease_ms\": " << s.lease_ms() << ", \"lease_refresh_ms\": " << s.lease_refresh_ms()
     << ", \"drift_margin_ms\": " << s.drift_margin_ms() << ", \"last_failover_gap_ms\": " << s.last_failover_gap_ms()
-    << ", \"protocol\": " << s.protocol() << "}\n";
+    << ", \"protocol\": " << s.protocol() << ", \"partial\": " << b(s.partial()) << ", \"voters\": [";
+  for (int i = 0; i < s.voters_size(); ++i) o << (i ? ", " : "") << q(s.voters(i));
+  o << "]}\n";
   return o.str();
 }
 
@@ -89,6 +92,7 @@ std::string statusTable(const v1::ClusterState& s) {
   if (s.master_since_ms() > 0) o << "  since: " << isoTime(s.master_since_ms());
   if (s.last_failover_gap_ms() > 0) o << "  last failover gap: " << s.last_failover_gap_ms() << " ms";
   o << "  (served by " << s.served_by() << ")\n";
+  if (s.partial()) o << egw::partialViewNotice(s.served_by(), {s.voters().begin(), s.voters().end()}) << '\n';
   if (s.lease_ms() > 0)
     o << "lease: " << s.lease_ms() << " ms, refreshed every " << s.lease_refresh_ms() << " ms, drift margin "
       << s.drift_margin_ms() << " ms (the kernel fences a master whose lease was not renewed)\n";

@@ -201,6 +201,7 @@ int followEvents(Client& c, std::uint64_t since, bool json) {
       grpc::ClientContext ctx;
       v1::WatchRequest req;
       req.set_since_seq(since);
+      req.set_deltas(true);  // state changes are skipped here: let them be small
       auto reader = stub->Watch(&ctx, req);
       v1::WatchUpdate u;
       if (!reader->Read(&u)) {

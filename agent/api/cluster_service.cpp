@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
+#include <utility>
 
 #include "egw/log.h"
 #include "agent/security/grpc_util.h"
@@ -61,17 +63,18 @@ struct ClusterService::Pending {
 
 class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::WatchUpdate> {
  public:
-  WatchReactor(ClusterService* svc, std::string peer, std::uint64_t cursor, v1::ClusterState initial)
-      : svc_(svc), peer_(std::move(peer)), cursor_(cursor) {
-    pendingSnapshot_ = std::make_shared<v1::ClusterState>(std::move(initial));
-  }
+  // `snapshot` is version `version` of the service's StateVersions.
+  WatchReactor(ClusterService* svc, std::string peer, std::uint64_t cursor, bool deltas, std::uint64_t version,
+               std::shared_ptr<const v1::ClusterState> snapshot)
+      : svc_(svc), peer_(std::move(peer)), cursor_(cursor), deltas_(deltas), version_(version),
+        pendingSnapshot_(std::move(snapshot)) {}
   const std::string& peer() const { return peer_; }
 
-  // Latest state wins; called by the worker with svc->mu_ held.
-  void offerState(const std::shared_ptr<const v1::ClusterState>& s) {
+  // A new version was published; latest wins. Called by the worker with svc->mu_ held.
+  void offerState() {
     {
       std::lock_guard lk(m_);
-      pendingState_ = s;
+      statePending_ = true;
     }
     pump();
   }
@@ -80,20 +83,17 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
     {
       std::lock_guard lk(m_);
       if (writing_ || finished_) return;
+      msg_.Clear();
       if (finishRequested_) {
         finished_ = true;
       } else if (pendingSnapshot_) {
-        msg_.Clear();
         *msg_.mutable_snapshot() = *pendingSnapshot_;
         pendingSnapshot_.reset();
-      } else if (pendingState_) {
-        msg_.Clear();
-        *msg_.mutable_state() = *pendingState_;
-        pendingState_.reset();
+      } else if (std::exchange(statePending_, false) && nextState()) {
+        // msg_ holds the state update
       } else {
         auto next = svc_->events_.since(cursor_, 1);
         if (next.empty()) return;
-        msg_.Clear();
         *msg_.mutable_event() = std::move(next.front().event);
         cursor_ = next.front().cursor;
       }
@@ -145,12 +145,37 @@ class ClusterService::WatchReactor final : public grpc::ServerWriteReactor<v1::W
   }
 
  private:
+  // Puts the state update that takes the client from version_ to the latest into msg_; false when
+  // it already has the latest. With m_ held.
+  bool nextState() {
+    std::shared_ptr<const v1::ClusterState> whole;
+    {
+      std::lock_guard lk(svc_->versionsMu_);
+      const std::uint64_t latest = svc_->versions_.version();
+      if (latest == version_) return false;
+      std::optional<v1::ClusterDelta> delta;
+      if (deltas_) delta = svc_->versions_.deltaSince(version_);
+      version_ = latest;
+      if (delta) {
+        *msg_.mutable_delta() = std::move(*delta);
+        return true;
+      }
+      whole = svc_->versions_.whole();
+    }
+    *msg_.mutable_state() = *whole;  // the big copy without the versions' lock
+    return true;
+  }
+
   ClusterService* const svc_;
   const std::string peer_;
   std::mutex m_;
   std::uint64_t cursor_;
+  const bool deltas_;
+  std::uint64_t version_;  // of the state the client holds
   std::shared_ptr<const v1::ClusterState> pendingSnapshot_;
-  std::shared_ptr<const v1::ClusterState> pendingState_;
+  // True at first: a version the worker offered before Watch registered this stream would
+  // otherwise wait for the next change. nextState() finds out whether there is one.
+  bool statePending_ = true;
   bool writing_ = false, finishRequested_ = false, finished_ = false;
   grpc::Status finishStatus_;
   v1::WatchUpdate msg_;  // alive until OnWriteDone
@@ -211,23 +236,25 @@ void ClusterService::workerLoop() {
                             p->what + ": the agent did not answer within " +
                                 std::to_string(limits_.backendTimeout.count()) + " ms"});
     if (state || events) {
-      std::shared_ptr<const v1::ClusterState> snap;
+      bool offer = false;
       if (state) {
-        snap = std::make_shared<v1::ClusterState>(backend_.snapshot());  // no lock of ours held
-        // Two notifications read before the worker woke can yield the same state twice: send
-        // each distinct state once.
-        auto bytes = snap->SerializeAsString();
-        if (bytes == lastStateBytes_) snap.reset();
-        else lastStateBytes_ = std::move(bytes);
-        if (!snap && !events) {
-          lk.lock();
-          continue;
-        }
+        v1::ClusterState snap = backend_.snapshot();  // no lock of ours held
+        std::lock_guard vlk(versionsMu_);
+        // Two notifications read before the worker woke can yield the same state twice: publish()
+        // makes a version only of a change, and each version is offered once. Watch may have
+        // published one since.
+        versions_.publish(std::move(snap));
+        offer = versions_.version() != offered_;
+        offered_ = versions_.version();
+      }
+      if (!offer && !events) {
+        lk.lock();
+        continue;
       }
       std::lock_guard slk(mu_);
       for (auto* r : streams_) {
-        if (snap)
-          r->offerState(snap);
+        if (offer)
+          r->offerState();
         else
           r->pump();
       }
@@ -308,7 +335,18 @@ grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackS
   const std::string peer = who.key();
   std::uint64_t since = req->since_seq();
   if (since > events_.lastCursor()) since = 0;  // not our cursor: replay everything (see header)
-  v1::ClusterState initial = backend_.snapshot();  // no lock of ours held
+  // The snapshot is published first, so that the stream's deltas start from its exact version.
+  v1::ClusterState current = backend_.snapshot();  // no lock of ours held
+  std::uint64_t version;
+  std::shared_ptr<const v1::ClusterState> initial;
+  bool changed;
+  {
+    std::lock_guard vlk(versionsMu_);
+    changed = versions_.publish(std::move(current));
+    version = versions_.version();
+    initial = versions_.whole();
+  }
+  if (changed) notifyStateChanged();  // the worker offers the new version to the other streams
   std::lock_guard lk(mu_);
   if (stopping_) return new RejectReactor({grpc::StatusCode::UNAVAILABLE, "agent shutting down"});
   switch (watchCount_.acquire(peer)) {
@@ -322,7 +360,7 @@ grpc::ServerWriteReactor<v1::WatchUpdate>* ClusterService::Watch(grpc::CallbackS
                                 "too many Watch streams: at most " + std::to_string(limits_.maxWatchTotal)});
     case StreamCounter::Refusal::None: break;
   }
-  auto* r = new WatchReactor(this, peer, since, std::move(initial));
+  auto* r = new WatchReactor(this, peer, since, req->deltas(), version, std::move(initial));
   streams_.insert(r);
   counted_.insert(r);
   r->pump();  // the snapshot

@@ -1,18 +1,20 @@
 #pragma once
 // The Cluster gRPC service (cluster.proto) on listen.api, with the callback API.
 //
-// Watch: one reactor per stream. The first update is a snapshot; then `state` updates (coalesced:
+// Watch: one reactor per stream. The first update is a snapshot; then state updates (coalesced:
 // only the latest state is sent when the client is slow) and `event` updates read from the
-// EventStore in cursor order. Every update carries the stream's cursor: the cursor of the last
-// event delivered so far. Resume with WatchRequest.since_seq = that cursor: the stream replays
+// EventStore in cursor order. A state update is the whole `state`, or with WatchRequest.deltas a
+// `delta` from the version the stream holds (StateVersions: each new state is compared node by
+// node once, and each stream's delta costs O(nodes changed since its version)). Every update
+// carries the stream's cursor: the cursor of the last event delivered so far. Resume with WatchRequest.since_seq = that cursor: the stream replays
 // events with cursor > since_seq, then live ones; no gaps, no duplicates. A since_seq beyond this
 // agent's last cursor (another agent's cursor, or a lost journal) restarts from 0; the snapshot's
 // cursor (0) tells the client, which then dedups by (origin, seq). See docs/api.md.
 //
 // Threading: RPC handlers run on gRPC threads; notifyStateChanged() and the EventStore
 // subscription only raise flags for one internal worker thread, which takes the snapshot (calling
-// ClusterBackend::snapshot() with no service lock held) and wakes the streams. The backend may
-// therefore call notifyStateChanged() while holding its own locks.
+// ClusterBackend::snapshot() with no service lock held), publishes it to the versions and wakes
+// the streams. The backend may therefore call notifyStateChanged() while holding its own locks.
 //
 // Lifetime: register with builder.RegisterService(&svc) or startGrpcServer() (agent/security/grpc_util.h); on stop call
 // svc.shutdown() (finishes every stream with UNAVAILABLE, answers pending backend calls, refuses
@@ -36,6 +38,7 @@
 #include "agent/security/auth.h"
 #include "agent/security/grpc_util.h"
 #include "agent/api/cluster_backend.h"
+#include "agent/api/state_versions.h"
 #include "agent/store/event_store.h"
 #include "agent/security/limiter.h"
 
@@ -128,8 +131,13 @@ class ClusterService final : public egressgw::v1::Cluster::CallbackService {
   std::mutex sigMu_;  // leaf lock: worker signals and the deadline queue
   std::condition_variable sigCv_;
   bool stateDirty_ = false, eventsDirty_ = false, deadlinesChanged_ = false, stopWorker_ = false;
-  std::string lastStateBytes_;  // the last state offered to the streams (worker thread only)
+  std::uint64_t offered_ = 0;  // the last version offered to the streams (worker thread only)
   std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<Pending>> deadlines_;
+
+  // Leaf lock (after mu_ and a reactor's own): the published state, written by the worker and by
+  // Watch (whose snapshot must be a version the stream's deltas start from), read by the streams.
+  mutable std::mutex versionsMu_;
+  StateVersions versions_;
 
   std::mutex rateMu_;  // leaf lock
   TokenBuckets mutatingRate_;

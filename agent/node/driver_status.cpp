@@ -63,6 +63,8 @@ void Driver::publishState() {
   s.set_lease_refresh_ms(cfg_.election.leaseRefresh().count());
   s.set_drift_margin_ms(cfg_.election.driftMargin().count());
   s.set_last_failover_gap_ms(lastFailoverGapMs_);
+  s.set_partial(observer_);  // an observer holds no view of the others (docs/membership.md)
+  for (const auto& v : cfg_.voters) s.add_voters(v.name);
   *s.add_nodes() = selfStatus();
   for (auto& n : view_.snapshotNodes(t, master())) *s.add_nodes() = std::move(n);
   p.admitted = view_.admitted();

@@ -65,4 +65,19 @@ std::optional<Role> parseRole(std::string_view name) { return parse(kRoleNames, 
 std::string_view eventKindName(EventKind k) { return nameOf(kEventKindNames, k); }
 std::optional<EventKind> parseEventKind(std::string_view name) { return parse(kEventKindNames, name); }
 
+std::string partialViewNotice(std::string_view servedBy, const std::vector<std::string>& voters) {
+  std::string out = "served by ";
+  out += roleName(Role::Observer);
+  out += ' ';
+  out += servedBy;
+  out += ": it knows only itself and the master; connect to a voter";
+  for (std::size_t i = 0; i < voters.size(); ++i) {
+    out += i == 0 ? " (" : ", ";
+    out += voters[i];
+  }
+  if (!voters.empty()) out += ')';
+  out += " for the whole cluster";
+  return out;
+}
+
 }  // namespace egw

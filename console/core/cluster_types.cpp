@@ -1,5 +1,10 @@
 #include "console/core/cluster_types.h"
 
+#include <QtCore/QHash>
+#include <QtCore/QSet>
+
+#include <utility>
+
 namespace egw::console {
 
 const NodeInfo* ClusterSnapshot::findNode(const QString& name) const {
@@ -7,6 +12,29 @@ const NodeInfo* ClusterSnapshot::findNode(const QString& name) const {
     if (n.name == name) return &n;
   }
   return nullptr;
+}
+
+void ClusterSnapshot::apply(const ClusterDelta& delta) {
+  QHash<QString, qsizetype> changed;  // name -> index in delta.changed, until placed
+  changed.reserve(delta.changed.size());
+  for (qsizetype i = 0; i < delta.changed.size(); ++i) changed.insert(delta.changed.at(i).name, i);
+  const QSet<QString> removed(delta.removed.cbegin(), delta.removed.cend());
+  // Usually shared with the copy the session holds: read it, never detach it.
+  const QList<NodeInfo> kept = std::exchange(nodes, {});
+  *this = delta.header;
+  nodes.clear();  // a header has none
+  nodes.reserve(kept.size() + changed.size());
+  for (const NodeInfo& n : kept) {
+    if (removed.contains(n.name)) continue;
+    if (auto it = changed.constFind(n.name); it != changed.cend()) {
+      nodes.append(delta.changed.at(it.value()));
+      changed.erase(it);
+    } else {
+      nodes.append(n);
+    }
+  }
+  for (qsizetype i = 0; i < delta.changed.size(); ++i)  // the new ones, in the delta's order
+    if (changed.contains(delta.changed.at(i).name)) nodes.append(delta.changed.at(i));
 }
 
 namespace {

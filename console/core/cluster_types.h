@@ -45,6 +45,8 @@ struct NodeInfo {
   bool isEgress() const { return candidacy != Candidacy::None && candidacy != Candidacy::Unknown; }
 };
 
+struct ClusterDelta;
+
 struct ClusterSnapshot {
   QString master;  // empty: no master known
   quint64 term = 0;
@@ -59,9 +61,22 @@ struct ClusterSnapshot {
   qint64 leaseMs = 0;
   qint64 leaseRefreshMs = 0;
   qint64 driftMarginMs = 0;
+  // The serving agent is an observer: `nodes` holds only itself; `voters` serve the whole view.
+  bool partial = false;
+  QStringList voters;
   bool operator==(const ClusterSnapshot&) const = default;
 
   const NodeInfo* findNode(const QString& name) const;
+  // Takes the delta's header fields, replaces the changed nodes where they are (new ones go at the
+  // end) and drops the removed ones: O(nodes + changes).
+  void apply(const ClusterDelta& delta);
+};
+
+// A Watch stream's state change (cluster.proto ClusterDelta).
+struct ClusterDelta {
+  ClusterSnapshot header;  // `nodes` empty
+  QList<NodeInfo> changed;  // new or changed nodes, whole
+  QStringList removed;      // names of the nodes gone
 };
 
 struct ClusterEvent {

@@ -2,6 +2,9 @@
 
 #include <QtCore/QDateTime>
 
+#include <string>
+#include <vector>
+
 namespace egw::console {
 
 ConsoleSession::ConsoleSession(QObject* parent)
@@ -117,6 +120,12 @@ QString ConsoleSession::statusLine() const {
                      .arg(healthy)
                      .arg(state_.nodes.size())
                      .arg(labelOf(connState_), endpoint_.isEmpty() ? QStringLiteral("-") : endpoint_);
+  if (state_.partial) {
+    std::vector<std::string> voters;
+    for (const QString& v : state_.voters) voters.push_back(v.toStdString());
+    line += QStringLiteral(" · ") +
+            QString::fromStdString(egw::partialViewNotice(state_.servedBy.toStdString(), voters));
+  }
   if (connState_ != ConnectionState::Streaming) {
     // While reconnecting, the reason the last attempt failed says more than "opening Watch".
     const QString why = errors_.isEmpty() ? detail_ : errors_.value(endpoint_, errors_.last());

@@ -55,7 +55,8 @@ class ConsoleSession final : public QObject {
   // Why each endpoint failed last, one line per endpoint; kept until the next snapshot.
   QString lastError() const;
 
-  // "master egress-1 term 4 · nodes 3/3 healthy · streaming via 10.0.0.11:7401"
+  // "master egress-1 term 4 · nodes 3/3 healthy · streaming via 10.0.0.11:7401"; served by an
+  // observer, egw::partialViewNotice follows ("· served by observer worker-3: it knows only ...").
   QString statusLine() const;
 
   void setClock(Clock clock) { clock_ = std::move(clock); }

@@ -100,6 +100,7 @@ struct GrpcAgentClient::Impl {
       auto r = std::make_shared<WatchReactor>(std::move(bridge), impl, generation, ep.channel);
       r->self_ = r;
       r->request_.set_since_seq(since);
+      r->request_.set_deltas(true);  // an agent from before deltas ignores this and sends `state`
       ep.stub->async()->Watch(&r->context_, &r->request_, r.get());
       r->StartRead(&r->update_);
       r->StartCall();
@@ -235,32 +236,45 @@ struct GrpcAgentClient::Impl {
     reconnectTimer.start(delay);
   }
 
+  // False (and the stream failed) when the agent speaks another protocol.
+  bool compatible(const pb::ClusterState& st) {
+    if (st.protocol() == egw::kProtocolVersion) return true;
+    fail(QStringLiteral("agent %1 speaks protocol %2, console speaks %3")
+             .arg(st.served_by().empty() ? schedule.current() : qs(st.served_by()))
+             .arg(st.protocol())
+             .arg(egw::kProtocolVersion),
+         ConnectionState::Incompatible);
+    return false;
+  }
+
   void onUpdate(quint64 gen, const pb::WatchUpdate& u) {
     if (gen != generation || stopped) return;
     switch (u.kind_case()) {
       case pb::WatchUpdate::kSnapshot:
       case pb::WatchUpdate::kState: {
         const pb::ClusterState& st = u.kind_case() == pb::WatchUpdate::kSnapshot ? u.snapshot() : u.state();
-        if (st.protocol() != egw::kProtocolVersion) {
-          fail(QStringLiteral("agent %1 speaks protocol %2, console speaks %3")
-                   .arg(st.served_by().empty() ? schedule.current() : qs(st.served_by()))
-                   .arg(st.protocol())
-                   .arg(egw::kProtocolVersion),
-               ConnectionState::Incompatible);
-          return;
-        }
-        ClusterSnapshot snap = fromProto(st);
+        if (!compatible(st)) return;
+        current = fromProto(st);
         if (!haveSnapshot) {
           haveSnapshot = true;
           snapshotTimer.stop();
           schedule.succeeded();
-          setState(ConnectionState::Streaming, QStringLiteral("served by %1").arg(snap.servedBy));
-          emit q->snapshotReceived(snap);
+          setState(ConnectionState::Streaming, QStringLiteral("served by %1").arg(current.servedBy));
+          emit q->snapshotReceived(current);
         } else {
-          emit q->stateUpdated(snap);
+          emit q->stateUpdated(current);
         }
         break;
       }
+      case pb::WatchUpdate::kDelta:
+        if (!haveSnapshot) {  // the agent breaks the protocol: a delta needs a state to apply to
+          fail(QStringLiteral("a state delta before the snapshot"));
+          return;
+        }
+        if (!compatible(u.delta().header())) return;
+        current.apply(fromProto(u.delta()));  // only the changed nodes are converted
+        emit q->stateUpdated(current);
+        break;
       case pb::WatchUpdate::kEvent:
         // The resume point is the last *event* cursor: resuming there can neither skip an event
         // (whatever a snapshot's cursor means) nor repeat one.
@@ -327,6 +341,7 @@ struct GrpcAgentClient::Impl {
   QHash<QString, std::shared_ptr<Endpoint>> channels;
   std::shared_ptr<WatchReactor> reactor;
   QHash<QString, quint64> cursors;
+  ClusterSnapshot current;  // the stream's state: its snapshot with every update applied
   QTimer reconnectTimer;
   QTimer snapshotTimer;
   QString lastError;

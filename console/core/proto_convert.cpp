@@ -70,6 +70,17 @@ ClusterSnapshot fromProto(const pb::ClusterState& s) {
   o.leaseMs = s.lease_ms();
   o.leaseRefreshMs = s.lease_refresh_ms();
   o.driftMarginMs = s.drift_margin_ms();
+  o.partial = s.partial();
+  for (const std::string& v : s.voters()) o.voters << qs(v);
+  return o;
+}
+
+ClusterDelta fromProto(const pb::ClusterDelta& d) {
+  ClusterDelta o;
+  o.header = fromProto(d.header());
+  o.changed.reserve(d.changed_size());
+  for (const pb::NodeStatus& n : d.changed()) o.changed << fromProto(n);
+  for (const std::string& name : d.removed()) o.removed << qs(name);
   return o;
 }
 

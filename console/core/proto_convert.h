@@ -10,6 +10,7 @@ Candidacy fromProto(egressgw::v1::Candidacy c);
 AllowlistVerdict fromProto(egressgw::v1::AllowlistVerdict v);
 NodeInfo fromProto(const egressgw::v1::NodeStatus& n);  // role: egw::roleFromProto
 ClusterSnapshot fromProto(const egressgw::v1::ClusterState& s);
+ClusterDelta fromProto(const egressgw::v1::ClusterDelta& d);
 ClusterEvent fromProto(const egressgw::v1::Event& e);  // the kind as received, known or not
 
 }  // namespace egw::console

@@ -118,8 +118,9 @@ struct SimCluster::Node final : DriverSink {
   Traffic received;  // delivered to its driver
   std::string dpRole = "no master";
   Time dpSince = 0;
+  pb::ClusterState published;
 
-  void publish(PublishedState) override {}
+  void publish(PublishedState p) override { published = std::move(p.state); }
   void failoverGap(std::int64_t) override {}
 };
 
@@ -412,6 +413,7 @@ const Driver& SimCluster::driver(const std::string& name) const {
   return *n.driver;
 }
 std::string SimCluster::datapathRole(const std::string& name) const { return node(name).dpRole; }
+const pb::ClusterState& SimCluster::published(const std::string& name) const { return node(name).published; }
 Time SimCluster::datapathSince(const std::string& name) const { return node(name).dpSince; }
 const Traffic& SimCluster::traffic(const std::string& name) const { return node(name).traffic; }
 const Traffic& SimCluster::received(const std::string& name) const { return node(name).received; }

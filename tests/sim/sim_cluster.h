@@ -99,6 +99,8 @@ class SimCluster {
   // master's address) or "no master", and when it was asked.
   std::string datapathRole(const std::string& node) const;
   Time datapathSince(const std::string& node) const;
+  // The state its driver published last: what its Cluster API serves.
+  const egressgw::v1::ClusterState& published(const std::string& node) const;
   const Traffic& traffic(const std::string& node) const;   // what it sent
   const Traffic& received(const std::string& node) const;  // what reached its driver
   std::vector<std::string> names() const;

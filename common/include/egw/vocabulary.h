@@ -8,7 +8,9 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace egw {
 
@@ -42,6 +44,12 @@ inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(EventKin
 // snake_case: "node_started", "master_elected", "datapath_switched", ...
 std::string_view eventKindName(EventKind k);
 std::optional<EventKind> parseEventKind(std::string_view name);  // nullopt: unknown here, show the text
+
+// What the console's status line and `egressctl status` say when the serving agent is an observer
+// (ClusterState.partial): "served by observer worker-3: it knows only itself and the master;
+// connect to a voter (egress-1, egress-2, egress-3) for the whole cluster". Without voters the
+// parenthesis is left out.
+std::string partialViewNotice(std::string_view servedBy, const std::vector<std::string>& voters);
 
 // Every value, in declaration order (for tests, filters, column widths).
 inline constexpr auto kRoles = [] {

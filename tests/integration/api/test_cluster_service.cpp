@@ -6,6 +6,7 @@
 #include <set>
 
 #include "integration/api/api_fixture.h"
+#include "support/cluster_delta.h"
 
 using namespace egwtest;
 
@@ -14,10 +15,11 @@ namespace {
 struct WatchClient {
   grpc::ClientContext ctx;
   std::unique_ptr<grpc::ClientReader<v1::WatchUpdate>> reader;
-  WatchClient(v1::Cluster::Stub& stub, std::uint64_t since, int deadlineMs = 10000) {
+  WatchClient(v1::Cluster::Stub& stub, std::uint64_t since, int deadlineMs = 10000, bool deltas = false) {
     setDeadline(ctx, deadlineMs);
     v1::WatchRequest req;
     req.set_since_seq(since);
+    req.set_deltas(deltas);
     reader = stub.Watch(&ctx, req);
   }
   bool read(v1::WatchUpdate& u) { return reader->Read(&u); }
@@ -111,6 +113,50 @@ class TestClusterService : public QObject {
     }
     QVERIFY(n <= 191);
     w.cancel();
+  }
+
+  // With deltas a watcher gets, after its snapshot, only the node that changed and the one gone
+  // (a new wall_time_ms alone is no change), and its copy then equals a fresh snapshot. A watcher
+  // without deltas still gets whole states.
+  void aWatcherWithDeltasGetsOnlyTheChangeAndTheRemoval() {
+    ApiServer api;
+    QVERIFY(api.start());
+    auto stub = api.stub();
+    WatchClient w(*stub, 0, 10000, true);
+    WatchClient old(*stub, 0);
+    v1::WatchUpdate u, o;
+    QVERIFY(w.read(u));
+    QVERIFY(u.has_snapshot());
+    v1::ClusterState mine = u.snapshot();
+    QVERIFY(old.read(o));
+    QVERIFY(o.has_snapshot());
+
+    auto s = sampleState();
+    s.mutable_nodes(2)->set_allowlist(v1::ALLOWLIST_REJECTED);  // egress-3
+    s.mutable_nodes(1)->set_wall_time_ms(1'700'000'000'000);    // egress-2: not a change
+    s.mutable_nodes()->RemoveLast();                             // worker-1 leaves
+    api.backend.setState(s);
+    api.service->notifyStateChanged();
+    QVERIFY(w.read(u));
+    QVERIFY2(u.has_delta(), u.DebugString().c_str());
+    QCOMPARE(u.delta().changed_size(), 1);
+    QCOMPARE(u.delta().changed(0).name(), std::string("egress-3"));
+    QCOMPARE(u.delta().changed(0).allowlist(), v1::ALLOWLIST_REJECTED);
+    QCOMPARE(u.delta().removed_size(), 1);
+    QCOMPARE(u.delta().removed(0), std::string("worker-1"));
+    QCOMPARE(u.delta().header().master(), std::string("egress-1"));
+    egwtest::applyDelta(mine, u.delta());
+
+    QVERIFY(old.read(o));
+    QVERIFY(o.has_state());
+    QCOMPARE(o.state().nodes_size(), 4);
+
+    WatchClient fresh(*stub, 0);
+    QVERIFY(fresh.read(o));
+    QCOMPARE(egwtest::withoutWallTime(mine), egwtest::withoutWallTime(o.snapshot()));
+    w.cancel();
+    old.cancel();
+    fresh.cancel();
   }
 
   // The stream is resumed from the last cursor seen, on a restarted server (same journal): every

@@ -7,7 +7,9 @@
 
 #include <atomic>
 
+#include "console/core/console_session.h"
 #include "console/core/grpc_agent_client.h"
+#include "console/core/proto_convert.h"
 #include "egw/version.h"
 #include "agent/api/cluster_service.h"
 #include "agent/store/event_store.h"
@@ -52,6 +54,14 @@ class TestBackend final : public egw::ClusterBackend {
       s->set_candidacy(pb::CANDIDACY_ENABLED);
       s->set_healthy(true);
     }
+  }
+  // Changes the state and tells the service, as the agent does.
+  void update(const std::function<void(pb::ClusterState&)>& change) {
+    {
+      std::lock_guard lock(mu_);
+      change(state_);
+    }
+    if (egw::ClusterService* s = svc.load()) s->notifyStateChanged();
   }
   std::atomic<egw::ClusterService*> svc{nullptr};
 
@@ -140,6 +150,36 @@ class TestClientVsAgentApi : public QObject {
     QCOMPARE(seqs, expected);
     QTRY_COMPARE_WITH_TIMEOUT(snapshots, 2, kWaitMs);
     QCOMPARE(client.resumeCursor(agent->endpoint()), agent->store->lastCursor());
+  }
+
+  // The client asks for deltas; after a change, a removal and a header change its state, and so
+  // the session's, equals a fresh snapshot, and the removed node's row is gone.
+  void deltasKeepTheConsoleEqualToAFreshSnapshot() {
+    QTemporaryDir dir;
+    TestBackend backend;
+    backend.update([](pb::ClusterState& s) {
+      for (int i = 1; i <= 20; ++i) {
+        pb::NodeStatus* n = s.add_nodes();
+        n->set_name("worker-" + std::to_string(i));
+        n->set_candidacy(pb::CANDIDACY_NONE);
+        n->set_healthy(true);
+      }
+    });
+    Agent agent(backend, dir.path(), 0);
+    ConsoleSession session;
+    session.setClient(std::make_unique<GrpcAgentClient>(fastOptions(agent.endpoint())));
+    QTRY_COMPARE_WITH_TIMEOUT(session.nodes()->rowCount(), 22, kWaitMs);
+
+    backend.update([](pb::ClusterState& s) {
+      s.mutable_nodes(5)->set_healthy(false);  // worker-4
+      s.mutable_nodes()->DeleteSubrange(8, 1);  // worker-7
+      s.set_term(4);
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(session.nodes()->rowCount(), 21, kWaitMs);
+    QCOMPARE(session.nodes()->rowOf(QStringLiteral("worker-7")), -1);
+    QCOMPARE(session.state(), fromProto(backend.snapshot()));
+    QCOMPARE(session.state().term, quint64(4));
+    QVERIFY(!session.state().findNode(QStringLiteral("worker-4"))->healthy);
   }
 
   void handoverThroughTheService() {

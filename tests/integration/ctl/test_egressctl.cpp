@@ -107,6 +107,26 @@ class TestEgressctl : public QObject {
     QVERIFY(r.out.contains(QStringLiteral("172.16.0.5")));
   }
 
+  // docs/membership.md: an observer's API serves only itself; status says so and names the voters.
+  void statusServedByAnObserverSaysWhereTheWholeViewIs() {
+    auto s = sampleState();
+    s.set_served_by("worker-3");
+    s.set_partial(true);
+    for (const char* v : {"egress-1", "egress-2", "egress-3"}) s.add_voters(v);
+    s.clear_nodes();
+    *s.add_nodes() = node("worker-3", "", v1::OBSERVER, v1::CANDIDACY_NONE, v1::ALLOWLIST_UNKNOWN);
+    api_.backend.setState(s);
+    auto table = ctl({QStringLiteral("--endpoint"), ep(api_), QStringLiteral("status")});
+    auto json = ctl({QStringLiteral("--endpoint"), ep(api_), QStringLiteral("status"), QStringLiteral("-o"), QStringLiteral("json")});
+    QCOMPARE(table.code, 0);
+    QVERIFY2(table.out.contains(QStringLiteral("\nserved by observer worker-3: it knows only itself and the master; "
+                                               "connect to a voter (egress-1, egress-2, egress-3) for the whole cluster\n")),
+             qPrintable(table.out));
+    auto o = QJsonDocument::fromJson(json.out.toUtf8()).object();
+    QCOMPARE(o.value(QStringLiteral("partial")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("voters")).toArray().size(), 3);
+  }
+
   void failsOverToTheNextEndpoint() {
     auto r = ctl({QStringLiteral("--endpoint"), closedEndpoint(), QStringLiteral("--endpoint"), ep(api_), QStringLiteral("status")});
     QCOMPARE(r.code, 0);

@@ -68,6 +68,21 @@ class TestConsoleSession : public QObject {
     QCOMPARE(s->banner().egressIp, QStringLiteral("172.16.0.100"));
   }
 
+  // docs/membership.md: an observer's API serves only itself; the status line says so in words.
+  void servedByAnObserverTheStatusLineSaysWhereTheWholeViewIs() {
+    auto [s, c] = make();
+    ClusterSnapshot observer = sampleCluster();
+    observer.servedBy = QStringLiteral("worker-3");
+    observer.partial = true;
+    observer.voters = {QStringLiteral("egress-1"), QStringLiteral("egress-2"), QStringLiteral("egress-3")};
+    c->sendSnapshot(observer);
+    s->flush();
+    QCOMPARE(s->statusLine(),
+             QStringLiteral("master egress-1 term 3 · nodes 4/4 healthy · streaming via fake:7401 · served by observer "
+                            "worker-3: it knows only itself and the master; connect to a voter (egress-1, egress-2, "
+                            "egress-3) for the whole cluster"));
+  }
+
   void connectionProblemsAreKeptUntilTheNextSnapshot() {
     auto [s, c] = make();
     c->sendSnapshot(sampleCluster());

@@ -48,6 +48,28 @@ class TestSimCluster : public QObject {
   Q_OBJECT
 
  private slots:
+  // docs/membership.md "Serving the console": a voter's API serves every member; an observer's
+  // serves itself and the master it follows, and says so and where the whole view is.
+  void anObserverServesOnlyItselfAndSaysSo() {
+    SimCluster c(5);
+    addCluster(c, 3, 4);
+    c.start();
+    c.run(3000);
+    const auto master = c.master();
+    QVERIFY(!master.empty());
+    const auto& voter = c.published("n2");
+    QVERIFY(!voter.partial());
+    QCOMPARE(voter.nodes_size(), 7);
+    const auto& observer = c.published("w3");
+    QVERIFY(observer.partial());
+    QCOMPARE(observer.served_by(), std::string("w3"));
+    QCOMPARE(observer.master(), master);
+    QCOMPARE(observer.nodes_size(), 1);
+    QCOMPARE(observer.nodes(0).name(), std::string("w3"));
+    QCOMPARE(std::vector<std::string>(observer.voters().begin(), observer.voters().end()),
+             (std::vector<std::string>{"n1", "n2", "n3"}));
+  }
+
   void everyObserverFollowsANewMaster() {
     SimCluster c(11);
     const auto first = startLossy(c, 5, 100, 2000);

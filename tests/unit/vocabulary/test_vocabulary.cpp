@@ -85,6 +85,16 @@ class TestVocabulary : public QObject {
     }
   }
 
+  // What the console and egressctl say when an observer serves the API (ClusterState.partial).
+  void partialViewNoticeNamesTheVoters() {
+    QCOMPARE(egw::partialViewNotice("worker-3", {"egress-1", "egress-2", "egress-3"}),
+             std::string("served by observer worker-3: it knows only itself and the master; connect to a voter "
+                         "(egress-1, egress-2, egress-3) for the whole cluster"));
+    QCOMPARE(egw::partialViewNotice("worker-3", {}),
+             std::string("served by observer worker-3: it knows only itself and the master; connect to a voter for "
+                         "the whole cluster"));
+  }
+
   // Unknown text: nothing, never a guess. Spellings are exact (no case folding, no '_' for '-').
   void unknownTextParsesToNothing() {
     for (std::string_view s : {"", "unknown", "pre_candidate", "Master", "MASTER", " master", "master ", "leader"})
