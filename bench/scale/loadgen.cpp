@@ -392,7 +392,7 @@ class LoadGen final : public pb::Peer::CallbackService {
     std::string master;
     std::uint64_t term = 0;
     int following = 0;
-    std::int64_t firstMs = 0, lastMs = 0;
+    std::int64_t firstMs = 0, lastMs = 0, p50Ms = 0, p90Ms = 0, p99Ms = 0;  // wall ms its followers adopted it
     std::map<std::string, int> feeds;
   };
   // The newest master any observer follows; how many follow it and when they adopted it.
@@ -403,13 +403,22 @@ class LoadGen final : public pb::Peer::CallbackService {
         s.term = ob.feed->master().term;
         s.master = ob.feed->master().master;
       }
+    std::vector<std::int64_t> adopted;
     for (const auto& ob : observers_) {
       if (!ob.feed) continue;
       ++s.feeds[ob.feed->feed()];
       if (s.master.empty() || ob.feed->master().term != s.term || ob.feed->master().master != s.master) continue;
-      ++s.following;
-      s.firstMs = s.firstMs ? std::min(s.firstMs, ob.adoptedWallMs) : ob.adoptedWallMs;
-      s.lastMs = std::max(s.lastMs, ob.adoptedWallMs);
+      adopted.push_back(ob.adoptedWallMs);
+    }
+    std::sort(adopted.begin(), adopted.end());
+    s.following = static_cast<int>(adopted.size());
+    if (!adopted.empty()) {
+      auto at = [&](double q) { return adopted[static_cast<std::size_t>(q * static_cast<double>(adopted.size() - 1))]; };
+      s.firstMs = adopted.front();
+      s.lastMs = adopted.back();
+      s.p50Ms = at(0.5);
+      s.p90Ms = at(0.9);
+      s.p99Ms = at(0.99);
     }
     return s;
   }
@@ -425,11 +434,12 @@ class LoadGen final : public pb::Peer::CallbackService {
     auto u = [](const std::atomic<std::uint64_t>& a) { return static_cast<unsigned long long>(a.load()); };
     std::printf("%s wall_ms=%lld reports=%llu report_bytes=%llu ack_bytes=%llu updates=%llu update_bytes=%llu "
                 "failed_rpcs=%llu refused_in=%llu conflicts=%llu feed_switches=%llu master=%s term=%llu following=%d "
-                "first_ms=%lld last_ms=%lld feeds=%s\n",
+                "first_ms=%lld p50_ms=%lld p90_ms=%lld p99_ms=%lld last_ms=%lld feeds=%s\n",
                 tag, static_cast<long long>(wallMs()), u(reports_), u(reportBytes_), u(ackBytes_), u(updates_),
                 u(updateBytes_), u(failedRpcs_), u(refusedIn_), u(conflicts_), u(feedSwitches_),
                 s.master.empty() ? "-" : s.master.c_str(), static_cast<unsigned long long>(s.term), s.following,
-                static_cast<long long>(s.firstMs), static_cast<long long>(s.lastMs), feeds.c_str());
+                static_cast<long long>(s.firstMs), static_cast<long long>(s.p50Ms), static_cast<long long>(s.p90Ms),
+                static_cast<long long>(s.p99Ms), static_cast<long long>(s.lastMs), feeds.c_str());
     std::fflush(stdout);
   }
 

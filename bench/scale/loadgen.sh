@@ -177,7 +177,7 @@ new=$(field master "$s")
 el=$(grep -h "elected master" "$DIR/$new.log" | tail -1)
 te=$(date -d "$(awk '{print $1 " " $2}' <<<"$el")" +%s%3N)
 following=$(field following "$s")
-first=$(field first_ms "$s") last=$(field last_ms "$s")
+first=$(field first_ms "$s") p50=$(field p50_ms "$s") p90=$(field p90_ms "$s") last=$(field last_ms "$s")
 kill -TERM "$GPID"
 rc=0
 wait "$GPID" || rc=$?
@@ -192,5 +192,6 @@ echo
 echo "CPU: % of one core over the window. Bytes on lo: $LO_SCOPE (packets with their TCP/IP and HTTP/2"
 echo "headers, counted once). Peer payload: serialized messages and acks the generator sent and received."
 echo "SIGKILL of $old: $new elected $((te - t0)) ms after the kill; $following of $N observers follow it;"
-echo "the first received it $((first - t0)) ms, the last $((last - t0)) ms after the kill ($((last - te)) ms after the election)."
+echo "received it after the kill: first $((first - t0)) ms, median $((p50 - t0)), p90 $((p90 - t0)), last $((last - t0)) ms"
+echo "(the last $((last - te)) ms after the election)."
 (( following == N )) || fail "$((N - following)) observers did not receive the new master within 5 s"
