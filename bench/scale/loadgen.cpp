@@ -136,6 +136,7 @@ struct Observer {
   std::uint64_t feedHolds = 0;            // the feed's known_events for us: our event 1 arrived
   std::int64_t startedWallMs = 0;
   std::int64_t adoptedWallMs = 0;         // when it adopted the master it follows
+  bool adoptedLate = false;               // ... only after its own feed had failed over
 };
 
 class LoadGen final : public pb::Peer::CallbackService {
@@ -260,6 +261,7 @@ class LoadGen final : public pb::Peer::CallbackService {
         auto r = ob.feed->onUpdate(req->from(), {req->term(), mi.master(), mi.address(), mi.peer_endpoint()}, now());
         if (r == egw::ObserverFeed::Update::Adopted && mi.master() != before) {
           ob.adoptedWallMs = wallMs();
+          ob.adoptedLate = ob.feed->feed() != ob.feed->order().front();
           ob.changed = true;  // its status names the master: a real observer reports at once
         }
         if (r == egw::ObserverFeed::Update::Conflict) ++conflicts_;
@@ -392,6 +394,7 @@ class LoadGen final : public pb::Peer::CallbackService {
     std::string master;
     std::uint64_t term = 0;
     int following = 0;
+    int late = 0;  // followers that adopted it only after their feed failed over (no push reached them)
     std::int64_t firstMs = 0, lastMs = 0, p50Ms = 0, p90Ms = 0, p99Ms = 0;  // wall ms its followers adopted it
     std::map<std::string, int> feeds;
   };
@@ -409,6 +412,7 @@ class LoadGen final : public pb::Peer::CallbackService {
       ++s.feeds[ob.feed->feed()];
       if (s.master.empty() || ob.feed->master().term != s.term || ob.feed->master().master != s.master) continue;
       adopted.push_back(ob.adoptedWallMs);
+      if (ob.adoptedLate) ++s.late;
     }
     std::sort(adopted.begin(), adopted.end());
     s.following = static_cast<int>(adopted.size());
@@ -433,11 +437,11 @@ class LoadGen final : public pb::Peer::CallbackService {
     for (const auto& [f, n] : s.feeds) feeds += (feeds.empty() ? "" : ",") + f + ":" + std::to_string(n);
     auto u = [](const std::atomic<std::uint64_t>& a) { return static_cast<unsigned long long>(a.load()); };
     std::printf("%s wall_ms=%lld reports=%llu report_bytes=%llu ack_bytes=%llu updates=%llu update_bytes=%llu "
-                "failed_rpcs=%llu refused_in=%llu conflicts=%llu feed_switches=%llu master=%s term=%llu following=%d "
+                "failed_rpcs=%llu refused_in=%llu conflicts=%llu feed_switches=%llu master=%s term=%llu following=%d late=%d "
                 "first_ms=%lld p50_ms=%lld p90_ms=%lld p99_ms=%lld last_ms=%lld feeds=%s\n",
                 tag, static_cast<long long>(wallMs()), u(reports_), u(reportBytes_), u(ackBytes_), u(updates_),
                 u(updateBytes_), u(failedRpcs_), u(refusedIn_), u(conflicts_), u(feedSwitches_),
-                s.master.empty() ? "-" : s.master.c_str(), static_cast<unsigned long long>(s.term), s.following,
+                s.master.empty() ? "-" : s.master.c_str(), static_cast<unsigned long long>(s.term), s.following, s.late,
                 static_cast<long long>(s.firstMs), static_cast<long long>(s.p50Ms), static_cast<long long>(s.p90Ms),
                 static_cast<long long>(s.p99Ms), static_cast<long long>(s.lastMs), feeds.c_str());
     std::fflush(stdout);

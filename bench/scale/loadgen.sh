@@ -152,6 +152,7 @@ window() {  # window LABEL: one steady window of SECS seconds
 window "baseline: 3 voters, 0 observers"
 
 # (b) the voters with N simulated observers.
+: >"$DIR/gen.out"
 "$GEN" --voters "$gen_voters" --observers "$N" --listen "127.$X.$Y.10" --endpoints "$ENDPOINTS" \
   --channels "$CHANNELS" >"$DIR/gen.out" 2>"$DIR/gen.err" &
 GPID=$!
@@ -161,7 +162,7 @@ until grep -q '^settled' "$DIR/gen.out"; do
   (( SECONDS < deadline )) || fail "not every observer follows a master after 60 s: $(gen_stats)"
   sleep 0.5
 done
-echo "   generator: $(grep '^listening' "$DIR/gen.out"); $(grep '^settled' "$DIR/gen.out")"
+echo "   generator: $(grep ^listening "$DIR/gen.out" | awk '{sub(/,.*/, ",...", $2); print}'); $(grep ^settled "$DIR/gen.out")"
 sleep 5
 window "$N observers (generator)"
 
@@ -176,7 +177,7 @@ new=$(field master "$s")
 [[ $new != "$old" && $new != - ]] || fail "no observer follows a new master 5 s after the SIGKILL of $old: $s"
 el=$(grep -h "elected master" "$DIR/$new.log" | tail -1)
 te=$(date -d "$(awk '{print $1 " " $2}' <<<"$el")" +%s%3N)
-following=$(field following "$s")
+following=$(field following "$s") late=$(field late "$s")
 first=$(field first_ms "$s") p50=$(field p50_ms "$s") p90=$(field p90_ms "$s") last=$(field last_ms "$s")
 kill -TERM "$GPID"
 rc=0
@@ -193,5 +194,5 @@ echo "CPU: % of one core over the window. Bytes on lo: $LO_SCOPE (packets with t
 echo "headers, counted once). Peer payload: serialized messages and acks the generator sent and received."
 echo "SIGKILL of $old: $new elected $((te - t0)) ms after the kill; $following of $N observers follow it;"
 echo "received it after the kill: first $((first - t0)) ms, median $((p50 - t0)), p90 $((p90 - t0)), last $((last - t0)) ms"
-echo "(the last $((last - te)) ms after the election)."
+echo "(the last $((last - te)) ms after the election); $late of them only after their own feed failed over (3 silent keepalives)."
 (( following == N )) || fail "$((N - following)) observers did not receive the new master within 5 s"
