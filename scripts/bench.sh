@@ -32,5 +32,10 @@ cat <<'MORE'
 Also (root, network namespaces; see docs/bench.md and docs/bench-failover.md):
   build/release/bench/datapath/bench_datapath            kernel datapath: 10k CIDRs, master switch, lease refresh
   bench/failover/run.sh --trials 30                      traffic gap of a pod per fault, against keepalived
+
+Long (minutes; see docs/bench-scale.md):
+  bench/scale/real.sh --observers 150 --seconds 120      3 voters + 150 real observer agents
+  bench/scale/loadgen.sh --observers 1000 --seconds 60   3 voters + 1,000 simulated observers over gRPC
+                                                         (root: a private netns, so lo counts only it)
 MORE
 exit $rc
