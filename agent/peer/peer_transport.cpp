@@ -54,22 +54,54 @@ grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, co
 }
 
 PeerClients::PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs,
-                         bool verifyNodeName)
-    : creds_(std::move(creds)), verifyNodeName_(verifyNodeName), deadlineMs_(deadlineMs), maxBackoffMs_(maxBackoffMs) {}
+                         bool verifyNodeName, ChannelFactory factory)
+    : creds_(std::move(creds)),
+      verifyNodeName_(verifyNodeName),
+      deadlineMs_(deadlineMs),
+      maxBackoffMs_(maxBackoffMs),
+      factory_(std::move(factory)) {
+  if (!factory_)
+    factory_ = [](const std::string& endpoint, const std::shared_ptr<grpc::ChannelCredentials>& c,
+                  const grpc::ChannelArguments& args) { return grpc::CreateCustomChannel(endpoint, c, args); };
+  maker_ = std::thread([this] { makeChannels(); });
+}
 
-PeerClients::~PeerClients() { drain(2000); }
-
-PeerClients::Target& PeerClients::target(const std::string& endpoint, const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto& t = targets_[verifyNodeName_ ? name + "@" + endpoint : endpoint];
-  if (!t) {
-    t = std::make_unique<Target>();
-    auto args = channelArguments(maxBackoffMs_);
-    if (verifyNodeName_) args.SetSslTargetNameOverride(name);
-    t->channel = grpc::CreateCustomChannel(endpoint, creds_, args);
-    t->stub = egressgw::v1::Peer::NewStub(t->channel);
+PeerClients::~PeerClients() {
+  drain(2000);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
   }
-  return *t;
+  makeCv_.notify_all();
+  maker_.join();
+}
+
+void PeerClients::makeChannels() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    makeCv_.wait(lock, [&] { return stopping_ || !toMake_.empty(); });
+    if (stopping_) return;
+    Target* t = toMake_.front();
+    toMake_.pop_front();
+    lock.unlock();
+    auto args = channelArguments(maxBackoffMs_);
+    if (verifyNodeName_) args.SetSslTargetNameOverride(t->serverName);
+    auto channel = factory_(t->endpoint, creds_, args);
+    auto stub = egressgw::v1::Peer::NewStub(channel);
+    // What queued meanwhile goes out first; sends keep queueing until the stub is published.
+    lock.lock();
+    t->channel = std::move(channel);
+    while (!t->queued.empty()) {
+      auto queued = std::move(t->queued);
+      t->queued.clear();
+      queuedTotal_ -= static_cast<int>(queued.size());
+      t->inflight -= static_cast<int>(queued.size());
+      lock.unlock();
+      for (auto& m : queued) dispatch(*t, *stub, std::move(m));
+      lock.lock();
+    }
+    t->stub = std::move(stub);
+  }
 }
 
 void PeerClients::noteRefusal(const egressgw::v1::ElectionMessage& req, const std::string& endpoint,
@@ -91,11 +123,39 @@ void PeerClients::noteRefusal(const egressgw::v1::ElectionMessage& req, const st
 }
 
 void PeerClients::send(const std::string& endpoint, egressgw::v1::ElectionMessage msg, const std::string& serverName) {
-  auto& t = target(endpoint, serverName.empty() ? msg.to() : serverName);
-  if (t.inflight.load() >= 64) {
+  const std::string& name = serverName.empty() ? msg.to() : serverName;
+  Target* t;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = targets_[verifyNodeName_ ? name + "@" + endpoint : endpoint];
+    if (!slot) {
+      slot = std::make_unique<Target>();
+      slot->endpoint = endpoint;
+      slot->serverName = name;
+      toMake_.push_back(slot.get());
+      makeCv_.notify_one();
+    }
+    t = slot.get();
+    if (!t->stub) {
+      // Its channel is being made: queue (counted as in flight, so the cap holds).
+      if (t->inflight.load() >= kMaxInflight) {
+        ++dropped_;
+        return;
+      }
+      ++t->inflight;
+      ++queuedTotal_;
+      t->queued.push_back(std::move(msg));
+      return;
+    }
+  }
+  if (t->inflight.load() >= kMaxInflight) {
     ++dropped_;
     return;
   }
+  dispatch(*t, *t->stub, std::move(msg));
+}
+
+void PeerClients::dispatch(Target& t, egressgw::v1::Peer::Stub& stub, egressgw::v1::ElectionMessage msg) {
   struct Call {
     grpc::ClientContext ctx;
     egressgw::v1::ElectionMessage req;
@@ -108,10 +168,10 @@ void PeerClients::send(const std::string& endpoint, egressgw::v1::ElectionMessag
   ++inflightTotal_;
   ++sent_;
   auto* tp = &t;  // Targets live until this object is destroyed, which drains calls first.
-  t.stub->async()->Send(&call->ctx, &call->req, &call->resp, [this, call, tp, endpoint](grpc::Status s) {
+  stub.async()->Send(&call->ctx, &call->req, &call->resp, [this, call, tp](grpc::Status s) {
     if (!s.ok() || !call->resp.accepted()) {
       ++failed_;
-      noteRefusal(call->req, endpoint, s, call->resp.error());
+      noteRefusal(call->req, tp->endpoint, s, call->resp.error());
     }
     --tp->inflight;
     delete call;
@@ -121,7 +181,7 @@ void PeerClients::send(const std::string& endpoint, egressgw::v1::ElectionMessag
 
 void PeerClients::drain(int timeoutMs) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-  while (inflightTotal_.load() > 0 && std::chrono::steady_clock::now() < until)
+  while ((inflightTotal_.load() > 0 || queuedTotal_.load() > 0) && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 

@@ -4,11 +4,15 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "egressgw/v1/peer.grpc.pb.h"
 #include "agent/core/ports.h"
@@ -53,28 +57,39 @@ class PeerService final : public egressgw::v1::Peer::CallbackService {
 
 class PeerClients final : public ports::PeerTransport {
  public:
+  // Makes the channel to a target; the default is grpc::CreateCustomChannel. Tests replace it.
+  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>(
+      const std::string& endpoint, const std::shared_ptr<grpc::ChannelCredentials>& creds, const grpc::ChannelArguments& args)>;
+
   // With `verifyNodeName` (TLS) the server's certificate must be valid for the node name the
   // message is addressed to (msg.to(), checked against its SAN DNS name; or the serverName a
   // send gives, "observer" for the workers' shared certificate), not just for the endpoint's
   // address: a send to egress-2 reaches egress-2 or nobody.
   PeerClients(std::shared_ptr<grpc::ChannelCredentials> creds, int deadlineMs, int maxBackoffMs,
-              bool verifyNodeName = false);
+              bool verifyNodeName = false, ChannelFactory factory = {});
   ~PeerClients() override;
-  // Asynchronous; drops the message (and counts it) when too many are in flight to `endpoint`.
+  // Asynchronous, and never blocks on a new target: the first send to an endpoint queues the
+  // message, and a thread of ours makes the channel (about 1 ms each; a new master telling a
+  // few hundred observers would otherwise hold the loop thread, and its heartbeats, that long).
+  // Drops the message (and counts it) when too many are in flight or queued to `endpoint`.
   void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg, const std::string& serverName) override;
   std::uint64_t sent() const { return sent_; }
   std::uint64_t failed() const { return failed_; }
   std::uint64_t dropped() const { return dropped_; }
-  // Waits (bounded) until in-flight sends have finished; used at shutdown.
+  // Waits (bounded) until queued and in-flight sends have finished; used at shutdown.
   void drain(int timeoutMs);
 
  private:
+  static constexpr int kMaxInflight = 64;  // per target, queued for its channel included
   struct Target {
+    std::string endpoint, serverName;
     std::shared_ptr<grpc::Channel> channel;
-    std::unique_ptr<egressgw::v1::Peer::Stub> stub;
+    std::unique_ptr<egressgw::v1::Peer::Stub> stub;  // null until the maker thread made it
+    std::vector<egressgw::v1::ElectionMessage> queued;  // sent as soon as the stub exists
     std::atomic<int> inflight{0};
   };
-  Target& target(const std::string& endpoint, const std::string& serverName);
+  void dispatch(Target& t, egressgw::v1::Peer::Stub& stub, egressgw::v1::ElectionMessage msg);
+  void makeChannels();  // the maker thread
   void noteRefusal(const egressgw::v1::ElectionMessage& req, const std::string& endpoint, const grpc::Status& s,
                    const std::string& ackError);
 
@@ -82,11 +97,16 @@ class PeerClients final : public ports::PeerTransport {
   bool verifyNodeName_;
   int deadlineMs_;
   int maxBackoffMs_;
+  ChannelFactory factory_;
   std::mutex mu_;
+  std::condition_variable makeCv_;
   std::map<std::string, std::unique_ptr<Target>> targets_;
+  std::deque<Target*> toMake_;
+  bool stopping_ = false;
   TokenBuckets refusalLogRate_{1.0, 3.0};
   std::atomic<std::uint64_t> sent_{0}, failed_{0}, dropped_{0};
-  std::atomic<int> inflightTotal_{0};
+  std::atomic<int> inflightTotal_{0}, queuedTotal_{0};
+  std::thread maker_;
 };
 
 }  // namespace egw
