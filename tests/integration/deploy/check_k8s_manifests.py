@@ -8,9 +8,11 @@
    out; the structural checks below still run.
 2. Structure: the DaemonSets run on the host network with only NET_ADMIN/NET_RAW, probe /readyz
    and /livez on the port every config's listen.metrics uses, mount the ConfigMap, the Secret and
-   the state dir where the configs expect them, and start the agent with the per-node key.
-3. Every agent config in the ConfigMap passes `egress-agent --config KEY --check`, is named for
-   its node, and all configs agree on the voters.
+   the state dir where the configs expect them, and start the agent with the per-node key (egress
+   nodes) or the one shared key (workers: a config without node.name).
+3. Every agent config in the ConfigMap passes `egress-agent --config KEY --check` (a shared one
+   as a worker would run it, its name and address given), is named for its node, and all configs
+   agree on the voters.
 """
 import http.server
 import json
@@ -145,7 +147,12 @@ def check_daemonset(ds, by_kind, configs):
     args = c.get("command", []) + c.get("args", [])
     check("--config" in args, name + ": no --config")
     config_path = args[args.index("--config") + 1] if "--config" in args else ""
-    check("$(NODE_NAME)" in config_path, name + ": --config must select the per-node key with $(NODE_NAME)")
+    shared = [n for n, cfg in configs.items() if not cfg["node"].get("name")]
+    if shared:
+        check(config_path.endswith("/" + shared[0] + ".yaml") and len(configs) == 1,
+              name + ": --config must be the one shared key " + shared[0] + ".yaml")
+    else:
+        check("$(NODE_NAME)" in config_path, name + ": --config must select the per-node key with $(NODE_NAME)")
     check("--no-datapath" not in args, name + ": --no-datapath in a deployment")
 
     mounts = {m["name"]: m for m in c.get("volumeMounts", [])}
@@ -216,13 +223,18 @@ def main():
                 path = os.path.join(tmp, key)
                 with open(path, "w") as f:
                     f.write(text)
-                r = subprocess.run([agent, "--config", path, "--check"], capture_output=True, text=True, timeout=30)
+                cfg = yaml.safe_load(text)
+                args = [agent, "--config", path, "--check"]
+                if not cfg["node"].get("name"):
+                    # A shared worker config: as one worker would run it (there is no route to
+                    # the voters here, so its address is given).
+                    args += ["--node-name", "worker-check", "--address", "10.0.0.99"]
+                r = subprocess.run(args, capture_output=True, text=True, timeout=30)
                 print(r.stdout.strip() or r.stderr.strip())
                 if not check(r.returncode == 0, "%s: egress-agent --check exited %d:\n%s" % (key, r.returncode, r.stderr)):
                     continue
-                cfg = yaml.safe_load(text)
                 node = key[:-len(".yaml")]
-                check(cfg["node"]["name"] == node, "%s: node.name %s differs from the key (the pod picks the key by node name)" % (key, cfg["node"]["name"]))
+                check(cfg["node"].get("name", node) == node, "%s: node.name %s differs from the key (the pod picks the key by node name)" % (key, cfg["node"].get("name")))
                 configs[node] = cfg
     voters = {json.dumps(c.get("voters"), sort_keys=True) for c in configs.values()}
     check(len(voters) == 1, "the configs disagree on the voters")
