@@ -61,30 +61,40 @@ sysctls() {
 }
 
 # Mutual TLS (docs/security.md): scripts/make-certs.sh writes $RUN/tls/NAME/{ca,node,node-key}.pem
-# for every agent (SAN: its cluster address) and $RUN/tls/{operator,viewer}/ for egressctl and the
-# console (see ctl-args). EGW_TB_TLS=0: no certificates, the agents run with `insecure: true`.
-make_certs() {  # make_certs NAME ADDR
+# for every egress node (SAN: its cluster address), the workers' shared $RUN/tls/observer/, and
+# $RUN/tls/{operator,viewer}/ for egressctl and the console (see ctl-args). EGW_TB_TLS=0: no
+# certificates, the agents run with `insecure: true`.
+make_certs() {  # make_certs NAME ADDR [observer]
   [[ ${EGW_TB_TLS:-1} == 1 ]] || return 0
   local mk="$HERE/../../../scripts/make-certs.sh"
-  { "$mk" --dir "$RUN/tls" node "$1" --ip "$2" && "$mk" --dir "$RUN/tls" operator && "$mk" --dir "$RUN/tls" viewer; } \
+  local own=(node "$1" --ip "$2")
+  [[ ${3:-} == observer ]] && own=(observer)
+  { "$mk" --dir "$RUN/tls" "${own[@]}" && "$mk" --dir "$RUN/tls" operator && "$mk" --dir "$RUN/tls" viewer; } \
     >>"$RUN/make-certs.log" 2>&1 || { log "make-certs.sh failed: $(tail -3 "$RUN/make-certs.log")"; exit 1; }
 }
 
+# An egress node gets a config of its own. The worker runs as every worker of a real cluster does
+# (docs/membership.md "One config for every worker"): no name or address in the file (its name
+# from $NODE_NAME, its address from the route to egress-1), the shared observer certificate.
 write_config() {  # write_config NAME ADDR [EGRESS_IP]
-  local name=$1 addr=$2 eip=${3:-} hb=100ms et=300ms
+  local name=$1 addr=$2 eip=${3:-} hb=100ms et=300ms cert=$1
   if [[ $TUNED == 1 ]]; then hb=20ms; et=60ms; fi
-  make_certs "$name" "$addr"
+  [[ -z $eip ]] && cert=observer
+  make_certs "$name" "$addr" "$cert"
   local f="$RUN/$name.yaml"
   {
-    echo "node:"
-    echo "  name: $name"
-    echo "  address: $addr"
     if [[ -n $eip ]]; then
+      echo "node:"
+      echo "  name: $name"
+      echo "  address: $addr"
       echo "  egress: { interface: pub0, ip: $eip, gateway: 172.16.0.1 }"
       echo "  candidate: true"
       echo "  priority: ${PRIO[$name]:-100}"
+      echo "listen: { peer: \"$addr:7400\", api: \"$addr:7401\", metrics: \"$addr:7402\" }"
+    else
+      echo "node: {}"
+      echo "listen: { peer: \":7400\", api: \":7401\", metrics: \":7402\" }"
     fi
-    echo "listen: { peer: \"$addr:7400\", api: \"$addr:7401\", metrics: \"$addr:7402\" }"
     echo "voters:"
     echo "  - { name: egress-1, address: \"10.0.0.11:7400\" }"
     echo "  - { name: egress-2, address: \"10.0.0.12:7400\" }"
@@ -97,7 +107,7 @@ write_config() {  # write_config NAME ADDR [EGRESS_IP]
     echo "datapath: { table: egress_gateway, fwmark: 0x4000, route_table: 4000, no_master: drop }"
     echo "allowlist: { probe: { target: \"198.51.100.10:443\", interval: 2s, timeout: 1s } }"
     if [[ ${EGW_TB_TLS:-1} == 1 ]]; then
-      echo "tls: { ca: $RUN/tls/$name/ca.pem, cert: $RUN/tls/$name/node.pem, key: $RUN/tls/$name/node-key.pem }"
+      echo "tls: { ca: $RUN/tls/$cert/ca.pem, cert: $RUN/tls/$cert/node.pem, key: $RUN/tls/$cert/node-key.pem }"
     else
       echo "insecure: true"
     fi
@@ -113,7 +123,7 @@ start_agent() {
   # exec in the background job so $! is the agent's own pid (ip netns exec execs, no fork)
   # Agents run at a raised priority, as in production (the systemd unit sets Nice=-10): an agent
   # starved of CPU misses lease renewals and causes failovers that are not the product's.
-  (exec nice -n -10 ip netns exec "$(ns "$n")" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1) &
+  (export NODE_NAME=$n; exec nice -n -10 ip netns exec "$(ns "$n")" "$BUILD/agent/egress-agent" --config "$RUN/$n.yaml" >>"$RUN/$n.log" 2>&1) &
   echo $! > "$RUN/$n.pid"
 }
 
