@@ -32,6 +32,7 @@
 #include "console/ui/add_node_wizard.h"
 #include "console/ui/drift_view.h"
 #include "console/ui/traffic_charts.h"
+#include "egw/vocabulary.h"
 
 namespace egw::console {
 
@@ -457,6 +458,7 @@ void MainWindow::removeProfile() {
 }
 
 QString MainWindow::bannerMasterText() const { return masterLabel_->text(); }
+QString MainWindow::bannerDetailText() const { return detailLabel_->text(); }
 QString MainWindow::connectionText() const { return connLabel_->text(); }
 
 void MainWindow::refreshBanner() {
@@ -473,6 +475,14 @@ void MainWindow::refreshBanner() {
           .arg(b.term)
           .arg(ago(b.sinceMs), formatDuration(b.lastFailoverGapMs),
                b.mode.isEmpty() ? QStringLiteral("—") : b.mode, b.servedBy.isEmpty() ? QStringLiteral("—") : b.servedBy));
+  // Served by an observer (a worker): one row, not the cluster. Say so where the eye is, and
+  // where the whole view is (docs/membership.md).
+  if (const ClusterSnapshot& s = session_->state(); s.partial) {
+    std::vector<std::string> voters;
+    for (const QString& v : s.voters) voters.push_back(v.toStdString());
+    detailLabel_->setText(detailLabel_->text() + QStringLiteral("\n⚠ ") +
+                          QString::fromStdString(egw::partialViewNotice(s.servedBy.toStdString(), voters)));
+  }
   const ConnectionState st = session_->connectionState();
   const bool problem = st == ConnectionState::Backoff || st == ConnectionState::Incompatible;
   if (problem || (!b.connected && !session_->lastError().isEmpty())) {

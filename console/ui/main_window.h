@@ -51,6 +51,7 @@ class MainWindow final : public QMainWindow {
   QTableView* nodesView() const { return nodesView_; }
   QTableView* eventsView() const { return eventsView_; }
   QString bannerMasterText() const;
+  QString bannerDetailText() const;
   QString connectionText() const;
   QTabWidget* tabs() const { return tabs_; }
   DriftView* driftView() const { return driftView_; }

@@ -116,6 +116,20 @@ class TestMainWindow : public QObject {
     QCOMPARE(selected(), QStringLiteral("egress-2"));  // the update kept the selection
   }
 
+  void servedByAnObserverTheBannerSaysWhereTheWholeViewIs() {
+    QVERIFY(!window_->bannerDetailText().contains(QStringLiteral("observer")));
+    auto s = sampleCluster();
+    s.partial = true;
+    s.servedBy = QStringLiteral("worker-3");
+    s.voters = {QStringLiteral("egress-1"), QStringLiteral("egress-2"), QStringLiteral("egress-3")};
+    client_->sendState(s);
+    session_->flush();
+    QTRY_VERIFY2(window_->bannerDetailText().contains(
+                     QStringLiteral("served by observer worker-3: it knows only itself and the master; connect to a "
+                                    "voter (egress-1, egress-2, egress-3) for the whole cluster")),
+                 qPrintable(window_->bannerDetailText()));
+  }
+
   void cancellingTheConfirmationDoesNothing() {
     selectNode(QStringLiteral("egress-3"));
     {
