@@ -1,5 +1,6 @@
 #include "agent/peer/peer_transport.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -155,6 +156,11 @@ void PeerClients::send(const std::string& endpoint, egressgw::v1::ElectionMessag
   dispatch(*t, *t->stub, std::move(msg));
 }
 
+int PeerClients::deadlineFor(egressgw::v1::MessageType type, int deadlineMs) {
+  if (type == egressgw::v1::MASTER_UPDATE || type == egressgw::v1::STATUS_REPORT) return std::max(2000, 4 * deadlineMs);
+  return deadlineMs;
+}
+
 void PeerClients::dispatch(Target& t, egressgw::v1::Peer::Stub& stub, egressgw::v1::ElectionMessage msg) {
   struct Call {
     grpc::ClientContext ctx;
@@ -163,7 +169,8 @@ void PeerClients::dispatch(Target& t, egressgw::v1::Peer::Stub& stub, egressgw::
   };
   auto* call = new Call;
   call->req = std::move(msg);
-  call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadlineMs_));
+  call->ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(deadlineFor(call->req.type(), deadlineMs_)));
   ++t.inflight;
   ++inflightTotal_;
   ++sent_;

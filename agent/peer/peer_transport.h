@@ -78,6 +78,12 @@ class PeerClients final : public ports::PeerTransport {
   std::uint64_t dropped() const { return dropped_; }
   // Waits (bounded) until queued and in-flight sends have finished; used at shutdown.
   void drain(int timeoutMs);
+  // How long a message may take, connection set-up included. Election messages (votes,
+  // heartbeats, their answers) are worth nothing after about an election timeout: `deadlineMs`.
+  // Membership messages (an observer's report, a MASTER_UPDATE) stay useful for seconds, and a
+  // new master sends hundreds of them at once over connections it has yet to open: at least
+  // 2 s, or 4 election timeouts.
+  static int deadlineFor(egressgw::v1::MessageType type, int deadlineMs);
 
  private:
   static constexpr int kMaxInflight = 64;  // per target, queued for its channel included

@@ -96,6 +96,16 @@ class TestPeerClients : public QObject {
     QCOMPARE(received_.terms, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
   }
 
+  void membershipMessagesMayTakeLongerThanElectionMessages() {
+    // A heartbeat is stale after an election timeout; a push to an observer over a connection
+    // still being opened is not (it was lost at 300 ms when a new master told 330 at once).
+    QCOMPARE(PeerClients::deadlineFor(pb::HEARTBEAT, 300), 300);
+    QCOMPARE(PeerClients::deadlineFor(pb::VOTE, 300), 300);
+    QCOMPARE(PeerClients::deadlineFor(pb::MASTER_UPDATE, 300), 2000);
+    QCOMPARE(PeerClients::deadlineFor(pb::STATUS_REPORT, 300), 2000);
+    QCOMPARE(PeerClients::deadlineFor(pb::MASTER_UPDATE, 1000), 4000);
+  }
+
   void theCapHoldsWhileQueued() {
     std::promise<void> release;
     auto released = release.get_future().share();
