@@ -53,8 +53,7 @@ ClusterView::Report ClusterView::onStatusReport(const pb::ElectionMessage& m, Ti
     mem.direct = true;
     mem.relayPending = mem.relayPending || changed;
   }
-  mem.knownEvents.clear();
-  for (const auto& [o, s] : m.known_events()) mem.knownEvents[o] = s;
+  setKnownEvents(mem, m.known_events());
   return fresh ? Report::Joined : Report::Accepted;
 }
 
@@ -81,8 +80,20 @@ void ClusterView::onHeartbeat(const pb::ElectionMessage& m, Time t) {
   }
   auto& from = members_[m.from()];
   from.lastSeen = t;
-  from.knownEvents.clear();
-  for (const auto& [o, s] : m.known_events()) from.knownEvents[o] = s;
+  setKnownEvents(from, m.known_events());
+}
+
+void ClusterView::setKnownEvents(Member& m, const google::protobuf::Map<std::string, std::uint64_t>& known) {
+  // In place: with one entry per origin (up to 1,000) in every report, rebuilding the map would
+  // allocate each node anew several times a second.
+  std::size_t matched = 0;
+  for (const auto& [o, s] : known) {
+    auto [it, added] = m.knownEvents.try_emplace(o, s);
+    if (!added) it->second = s;
+    ++matched;
+  }
+  if (m.knownEvents.size() == matched) return;
+  std::erase_if(m.knownEvents, [&](const auto& kv) { return !known.contains(kv.first); });
 }
 
 std::vector<std::string> ClusterView::onRelay(const pb::ElectionMessage& m, Time t) {

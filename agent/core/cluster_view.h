@@ -124,6 +124,8 @@ class ClusterView {
   // A member heard of `age` ms before t (a master's or a feed's age): last-seen moves only forward.
   static Time seenAt(std::int64_t age, Time t) { return t - std::max<std::int64_t>(age, 0); }
   static void heardAgo(Member& m, std::int64_t age, Time t);
+  // The member's knownEvents becomes exactly `known` (its latest word replaces the last).
+  static void setKnownEvents(Member& m, const google::protobuf::Map<std::string, std::uint64_t>& known);
   Time staleAfter(const Member& m) const {
     return m.observer() ? timing_.observerStaleAfter() : timing_.staleAfter();
   }

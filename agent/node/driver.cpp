@@ -289,7 +289,8 @@ void Driver::sendElection(const election::Message& m) {
     *out.add_cluster() = selfStatus();
     if (auto* mem = view_.find(m.to))
       for (auto& e : ports_.events->missingFor(mem->knownEvents, 64)) *out.add_events() = std::move(e);
-    for (const auto& [o, s] : ports_.events->known()) (*out.mutable_known_events())[o] = s;
+    auto& known = *out.mutable_known_events();
+    ports_.events->forEachKnown([&](const std::string& o, std::uint64_t s) { known[o] = s; });
   }
   sendTo(m.to, std::move(out));
 }
@@ -300,7 +301,8 @@ void Driver::sendStatusReport() {
   msg.set_type(pb::STATUS_REPORT);
   msg.set_term(election_->term());
   *msg.mutable_status() = selfStatus();
-  for (const auto& [o, s] : ports_.events->known()) (*msg.mutable_known_events())[o] = s;
+  auto& known = *msg.mutable_known_events();
+  ports_.events->forEachKnown([&](const std::string& o, std::uint64_t s) { known[o] = s; });
   if (election_->isVoter()) {
     // What our observers told us goes on to the master (changes now, ages every keepalive).
     for (auto& s : view_.takeRelay()) *msg.add_relayed() = std::move(s);
@@ -318,12 +320,17 @@ void Driver::sendStatusReport() {
     for (const auto& v : cfg_.voters)
       if (v.name != cfg_.node.name) targets.push_back(v.name);
   }
-  for (const auto& t : targets) {
-    auto copy = msg;
-    std::map<std::string, std::uint64_t> known;
-    if (auto* mem = view_.find(t)) known = mem->knownEvents;
-    for (auto& e : ports_.events->missingFor(known, 64)) *copy.add_events() = std::move(e);
-    sendTo(t, std::move(copy));
+  static const std::map<std::string, std::uint64_t> kNothing;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    // The last target takes the message itself: one copy fewer of the known map and the relay.
+    pb::ElectionMessage copy;
+    if (i + 1 < targets.size())
+      copy = msg;
+    else
+      copy = std::move(msg);
+    const auto* mem = view_.find(targets[i]);
+    for (auto& e : ports_.events->missingFor(mem ? mem->knownEvents : kNothing, 64)) *copy.add_events() = std::move(e);
+    sendTo(targets[i], std::move(copy));
   }
 }
 

@@ -82,6 +82,27 @@ class TestClusterView : public QObject {
     QCOMPARE(v.find("egress-2")->knownEvents.at("egress-2"), 5u);
   }
 
+  // Each report's known_events replaces the last one's (updated in place): an origin the peer
+  // no longer names is gone, as after a peer's restart with an empty journal.
+  void eachReportsKnownEventsReplaceTheLast() {
+    auto v = view();
+    auto m = report(status("egress-2"));
+    (*m.mutable_known_events())["a"] = 3;
+    (*m.mutable_known_events())["b"] = 7;
+    v.onStatusReport(m, 10);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 3}, {"b", 7}}));
+    (*m.mutable_known_events())["a"] = 4;
+    v.onStatusReport(m, 20);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 4}, {"b", 7}}));
+    m.mutable_known_events()->erase("b");
+    (*m.mutable_known_events())["c"] = 1;
+    v.onStatusReport(m, 30);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 4}, {"c", 1}}));
+    m.mutable_known_events()->clear();
+    v.onStatusReport(m, 40);
+    QVERIFY(v.find("egress-2")->knownEvents.empty());
+  }
+
   void aHeartbeatSetsLastSeenFromTheMastersAgesNotFromItsArrival() {
     // Issue 17 item 1: a follower showed a dead node as alive because every heartbeat refreshed
     // every member's last-seen. The master's age is what counts.

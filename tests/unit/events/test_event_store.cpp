@@ -195,6 +195,38 @@ class TestEventStore : public QObject {
     QCOMPARE(s->missingFor(pm, 100).size(), std::size_t(3));
   }
 
+  // known() is kept as events arrive (not recomputed per call): a gap that closes moves the mark
+  // over everything held after it, and origins interleave with the peer's in missingFor.
+  void knownFollowsGapsAsTheyCloseAndMissingForWalksOriginsInOrder() {
+    QTemporaryDir d;
+    auto s = openStore(d);
+    for (std::uint64_t q : {5u, 3u, 4u}) QVERIFY(*s->merge(ev("b", q)));
+    QCOMPARE(s->known()["b"], 0u);  // held, but 1 is missing: the origin is known with 0
+    QCOMPARE(s->knownOf("b"), 0u);
+    QVERIFY(*s->merge(ev("b", 1)));
+    QCOMPARE(s->knownOf("b"), 1u);
+    QVERIFY(*s->merge(ev("b", 2)));
+    QCOMPARE(s->knownOf("b"), 5u);  // 2 closed the gap: 3, 4, 5 follow
+    QVERIFY(!*s->merge(ev("b", 4)));  // a duplicate changes nothing
+    QCOMPARE(s->knownOf("b"), 5u);
+    QCOMPARE(s->knownOf("nobody"), 0u);
+    QVERIFY(*s->merge(ev("d", 1)));
+    std::vector<std::pair<std::string, std::uint64_t>> walked;
+    s->forEachKnown([&](const std::string& o, std::uint64_t h) { walked.emplace_back(o, h); });
+    QCOMPARE(walked, (std::vector<std::pair<std::string, std::uint64_t>>{{"b", 5}, {"d", 1}}));
+
+    // The peer knows origins we lack ("a", "c", "e") and lacks one we hold ("d").
+    std::map<std::string, std::uint64_t> peer{{"a", 9}, {"b", 4}, {"c", 1}, {"e", 2}};
+    auto missing = s->missingFor(peer, 100);
+    QCOMPARE(missing.size(), std::size_t(2));
+    QCOMPARE(missing[0].origin(), std::string("b"));
+    QCOMPARE(missing[0].seq(), 5u);
+    QCOMPARE(missing[1].origin(), std::string("d"));
+    peer["d"] = 1;
+    peer["b"] = 5;
+    QCOMPARE(s->missingFor(peer, 100).size(), std::size_t(0));
+  }
+
   // Our own event at 2^63 (from a peer, or a damaged journal; the fuzzer found the journal case)
   // leaves no sequence every reader accepts: the append is refused and nothing is written, where
   // it used to journal an event that the next start dropped.
