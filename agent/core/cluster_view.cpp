@@ -53,7 +53,7 @@ ClusterView::Report ClusterView::onStatusReport(const pb::ElectionMessage& m, Ti
     mem.direct = true;
     mem.relayPending = mem.relayPending || changed;
   }
-  setKnownEvents(mem, m.known_events());
+  setKnownEvents(mem, m);
   return fresh ? Report::Joined : Report::Accepted;
 }
 
@@ -80,12 +80,17 @@ void ClusterView::onHeartbeat(const pb::ElectionMessage& m, Time t) {
   }
   auto& from = members_[m.from()];
   from.lastSeen = t;
-  setKnownEvents(from, m.known_events());
+  setKnownEvents(from, m);
 }
 
-void ClusterView::setKnownEvents(Member& m, const google::protobuf::Map<std::string, std::uint64_t>& known) {
-  // In place: with one entry per origin (up to 1,000) in every report, rebuilding the map would
+void ClusterView::setKnownEvents(Member& m, const pb::ElectionMessage& msg) {
+  // In place: a whole map has one entry per origin (up to 1,000), and rebuilding it would
   // allocate each node anew several times a second.
+  const auto& known = msg.known_events();
+  if (msg.known_events_delta()) {
+    for (const auto& [o, s] : known) m.knownEvents[o] = s;
+    return;
+  }
   std::size_t matched = 0;
   for (const auto& [o, s] : known) {
     auto [it, added] = m.knownEvents.try_emplace(o, s);

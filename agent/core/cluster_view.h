@@ -48,7 +48,8 @@ class ClusterView {
     egressgw::v1::NodeStatus status;
     Time lastSeen = 0;             // local monotonic ms
     bool fromConfig = false;       // a voter named in the config
-    std::map<std::string, std::uint64_t> knownEvents;  // what it holds, per origin (replication)
+    std::map<std::string, std::uint64_t> knownEvents;  // what it holds, per origin (replication; its
+                                                       // whole map, updated by its changes)
     Time changedAt = 0;            // its status last changed (significantly, for an observer)
     bool direct = false;           // an observer that reports to us (we are its feed)
     bool relayPending = false;     // direct, changed since our last relay to the master
@@ -124,8 +125,9 @@ class ClusterView {
   // A member heard of `age` ms before t (a master's or a feed's age): last-seen moves only forward.
   static Time seenAt(std::int64_t age, Time t) { return t - std::max<std::int64_t>(age, 0); }
   static void heardAgo(Member& m, std::int64_t age, Time t);
-  // The member's knownEvents becomes exactly `known` (its latest word replaces the last).
-  static void setKnownEvents(Member& m, const google::protobuf::Map<std::string, std::uint64_t>& known);
+  // The member's knownEvents from its message: the whole map replaces ours, changes
+  // (known_events_delta) update the origins they name.
+  static void setKnownEvents(Member& m, const egressgw::v1::ElectionMessage& msg);
   Time staleAfter(const Member& m) const {
     return m.observer() ? timing_.observerStaleAfter() : timing_.staleAfter();
   }

@@ -54,9 +54,18 @@ void EventStore::index(Event e) {
   const auto seq = events_.back().seq();
   seqs.emplace(seq, events_.size());
   // known_ moves only forward: past this seq and any held right after it (a gap just closed).
-  auto& high = known_[events_.back().origin()];
+  const auto& origin = events_.back().origin();
+  auto [k, added] = known_.try_emplace(origin, 0);
+  auto& high = k->second;
+  const auto before = high;
   if (seq == high + 1)
     for (auto it = seqs.find(seq); it != seqs.end() && it->first == high + 1; ++it) high = it->first;
+  if (added || high != before) {
+    auto [v, first] = knownVersionOf_.try_emplace(origin, 0);
+    if (!first) knownChanges_.erase(v->second);
+    v->second = ++knownVersion_;
+    knownChanges_.emplace(knownVersion_, origin);
+  }
 }
 
 Result<EventStore::Entry> EventStore::acceptLocked(Event e) {

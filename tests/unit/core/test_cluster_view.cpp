@@ -101,6 +101,27 @@ class TestClusterView : public QObject {
     m.mutable_known_events()->clear();
     v.onStatusReport(m, 40);
     QVERIFY(v.find("egress-2")->knownEvents.empty());
+
+    // Changes (known_events_delta) update the origins they name and keep the others, from a
+    // report or a heartbeat alike.
+    (*m.mutable_known_events())["a"] = 5;
+    (*m.mutable_known_events())["b"] = 2;
+    v.onStatusReport(m, 50);
+    m.mutable_known_events()->clear();
+    (*m.mutable_known_events())["b"] = 3;
+    m.set_known_events_delta(true);
+    v.onStatusReport(m, 60);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 5}, {"b", 3}}));
+    pb::ElectionMessage hb;
+    hb.set_type(pb::HEARTBEAT);
+    hb.set_from("egress-2");
+    hb.set_known_events_delta(true);
+    (*hb.mutable_known_events())["c"] = 1;
+    v.onHeartbeat(hb, 70);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 5}, {"b", 3}, {"c", 1}}));
+    hb.set_known_events_delta(false);
+    v.onHeartbeat(hb, 80);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"c", 1}}));
   }
 
   void aHeartbeatSetsLastSeenFromTheMastersAgesNotFromItsArrival() {

@@ -227,6 +227,39 @@ class TestEventStore : public QObject {
     QCOMPARE(s->missingFor(peer, 100).size(), std::size_t(0));
   }
 
+  // What a peer that got known() at some version needs: the origins whose mark moved since, each
+  // once with its mark now, and nothing when nothing changed (known_events as changes).
+  void knownChangesSinceAVersion() {
+    QTemporaryDir d;
+    auto s = openStore(d);
+    using Marks = std::vector<std::pair<std::string, std::uint64_t>>;
+    auto since = [&](std::uint64_t v, Marks& out) {
+      out.clear();
+      return s->forEachKnownSince(v, [&](const std::string& o, std::uint64_t h) { out.emplace_back(o, h); });
+    };
+    Marks got;
+    QCOMPARE(since(0, got), 0u);
+    QVERIFY(got.empty());
+    QVERIFY(*s->merge(ev("a", 1)));
+    QVERIFY(*s->merge(ev("b", 2)));  // a new origin is a change, even with mark 0
+    const auto v1 = since(0, got);
+    QCOMPARE(got, (Marks{{"a", 1}, {"b", 0}}));
+    QCOMPARE(since(v1, got), v1);
+    QVERIFY(got.empty());
+    QVERIFY(*s->merge(ev("b", 3)));  // held, but the mark stays 0: no change
+    QCOMPARE(since(v1, got), v1);
+    QVERIFY(*s->merge(ev("a", 2)));
+    QVERIFY(*s->merge(ev("b", 1)));  // closes b's gap: 0 -> 3
+    QVERIFY(*s->merge(ev("a", 3)));  // a changes twice: named once, with its last mark
+    const auto v2 = since(v1, got);
+    QCOMPARE(got, (Marks{{"b", 3}, {"a", 3}}));
+    QVERIFY(!*s->merge(ev("a", 3)));
+    QCOMPARE(since(v2, got), v2);
+    QVERIFY(got.empty());
+    const auto all = s->forEachKnown([](const std::string&, std::uint64_t) {});
+    QCOMPARE(all, v2);
+  }
+
   // Our own event at 2^63 (from a peer, or a damaged journal; the fuzzer found the journal case)
   // leaves no sequence every reader accepts: the append is refused and nothing is written, where
   // it used to journal an event that the next start dropped.
