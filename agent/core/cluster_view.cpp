@@ -220,19 +220,18 @@ std::vector<std::string> ClusterView::routingThroughUs(const std::string& newMas
   return out;
 }
 
-std::vector<pb::NodeStatus> ClusterView::snapshotNodes(Time t, const std::string& master) const {
-  std::vector<pb::NodeStatus> out;
+void ClusterView::snapshotNodes(Time t, const std::string& master,
+                                google::protobuf::RepeatedPtrField<pb::NodeStatus>& out) const {
   for (const auto& [name, m] : members_) {
     if (m.status.name().empty() || !m.joined()) continue;  // known only from a vote request
-    auto n = m.status;
+    auto& n = *out.Add();
+    n = m.status;
     if (t - m.lastSeen > staleAfter(m)) {
       n.set_healthy(false);
       n.add_health_problems("no status for " + std::to_string((t - m.lastSeen) / 1000) + " s");
       if (n.role() == pb::MASTER && name != master) n.set_role(pb::FOLLOWER);
     }
-    out.push_back(std::move(n));
   }
-  return out;
 }
 
 std::set<std::string> ClusterView::standing() const {

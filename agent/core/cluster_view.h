@@ -105,9 +105,12 @@ class ClusterView {
   // Members whose latest status says they route through us (the old master during a drain);
   // the new master itself is not waited for.
   std::vector<std::string> routingThroughUs(const std::string& newMaster) const;
-  // The nodes of the published snapshot (without us): a member not heard of for
-  // its stale bound is shown unhealthy, and never as a second master.
-  std::vector<egressgw::v1::NodeStatus> snapshotNodes(Time t, const std::string& master) const;
+  // The nodes of the published snapshot (without us), appended to `out`: a member not heard of
+  // for its stale bound is shown unhealthy, and never as a second master. Cleared elements that
+  // `out` keeps from an earlier snapshot are reused, strings and all: ten snapshots a second of
+  // 1,000 nodes then allocate next to nothing.
+  void snapshotNodes(Time t, const std::string& master,
+                     google::protobuf::RepeatedPtrField<egressgw::v1::NodeStatus>& out) const;
   // Voters and joined members: who may send us more than a status report (TLS admission).
   std::set<std::string> admitted() const;
   // Voters and members that have reported as a voter or a candidate: names an observer

@@ -203,7 +203,7 @@ grpc::Status Agent::admitPeer(const pb::ElectionMessage& m, const auth::Identity
               "'s cluster (a node joins with a status report)"};
 }
 
-void Agent::publish(PublishedState p) {
+void Agent::publish(PublishedState& p) {
   {
     std::lock_guard lock(knownMu_);
     knownPeers_ = std::move(p.admitted);
@@ -222,7 +222,7 @@ void Agent::publish(PublishedState p) {
   snapshotKey_ = std::move(key);
   {
     std::lock_guard lock(snapMu_);
-    snapshot_ = std::move(p.state);
+    snapshot_.Swap(&p.state);  // the driver reuses the old one's nodes
   }
   if (changed && clusterService_) clusterService_->notifyStateChanged();
 }

@@ -67,7 +67,7 @@ class Agent final : public ClusterBackend, private DriverSink {
 
  private:
   // DriverSink (loop thread)
-  void publish(PublishedState s) override;
+  void publish(PublishedState& s) override;
   void failoverGap(std::int64_t ms) override;
   // The state's bytes without the nodes' wall_time_ms (which changes with every publish): equal
   // keys, nothing for a Watch stream to tell. `state` is left as it was.

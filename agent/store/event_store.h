@@ -64,9 +64,8 @@ class EventStore {
 
   // Per origin, the highest seq h such that seqs 1..h are all held (ElectionMessage.known_events).
   std::map<std::string, std::uint64_t> known() const;
-  // The same, one call per origin in origin order, without a copy of the map (f must not call
-  // back into the store).
-  // Returns the version of known() that f saw (see forEachKnownSince).
+  // The same, one call f(origin, mark) per origin in origin order, without a copy of the map (f
+  // must not call back into the store). Returns the version of known() f saw (forEachKnownSince).
   template <typename F>
   std::uint64_t forEachKnown(F&& f) const {
     std::lock_guard lk(mu_);

@@ -141,7 +141,8 @@ class TestClusterView : public QObject {
     v.onHeartbeat(hb, 6000);
     QCOMPARE(v.find("worker-7")->lastSeen, 1000);
     QCOMPARE(v.find("egress-2")->lastSeen, 6000);  // the master itself we just heard
-    auto shown = v.snapshotNodes(6000, "egress-2");
+    google::protobuf::RepeatedPtrField<pb::NodeStatus> shown;
+    v.snapshotNodes(6000, "egress-2", shown);
     auto w = std::find_if(shown.begin(), shown.end(), [](const auto& n) { return n.name() == "worker-7"; });
     QVERIFY(w != shown.end());
     QVERIFY(!w->healthy());
@@ -274,13 +275,24 @@ class TestClusterView : public QObject {
     auto old = status("egress-2");
     old.set_role(pb::MASTER);
     v.onStatusReport(report(old), 0);
-    auto fresh = v.snapshotNodes(100, "egress-3");
-    QCOMPARE(fresh.size(), std::size_t{1});
-    QVERIFY(fresh[0].healthy());
-    auto stale = v.snapshotNodes(5000, "egress-3");
-    QVERIFY(!stale[0].healthy());
-    QCOMPARE(stale[0].role(), pb::FOLLOWER);
-    QCOMPARE(QString::fromStdString(stale[0].health_problems(0)), QStringLiteral("no status for 5 s"));
+    google::protobuf::RepeatedPtrField<pb::NodeStatus> snap;
+    v.snapshotNodes(100, "egress-3", snap);
+    QCOMPARE(snap.size(), 1);
+    QVERIFY(snap[0].healthy());
+    // Into the same field, cleared: its node is reused and holds nothing of the last snapshot.
+    snap.Clear();
+    v.snapshotNodes(5000, "egress-3", snap);
+    QCOMPARE(snap.size(), 1);
+    const auto& stale = snap[0];
+    QVERIFY(!stale.healthy());
+    QCOMPARE(stale.role(), pb::FOLLOWER);
+    QCOMPARE(stale.health_problems_size(), 1);
+    QCOMPARE(QString::fromStdString(stale.health_problems(0)), QStringLiteral("no status for 5 s"));
+    snap.Clear();
+    v.snapshotNodes(100, "egress-3", snap);
+    QVERIFY(snap[0].healthy());
+    QCOMPARE(snap[0].health_problems_size(), 0);
+    QCOMPARE(snap[0].role(), pb::MASTER);
   }
 
   void admittedAreVotersAndJoinedMembers() {
