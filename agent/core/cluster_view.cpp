@@ -53,8 +53,7 @@ ClusterView::Report ClusterView::onStatusReport(const pb::ElectionMessage& m, Ti
     mem.direct = true;
     mem.relayPending = mem.relayPending || changed;
   }
-  mem.knownEvents.clear();
-  for (const auto& [o, s] : m.known_events()) mem.knownEvents[o] = s;
+  setKnownEvents(mem, m);
   return fresh ? Report::Joined : Report::Accepted;
 }
 
@@ -81,8 +80,25 @@ void ClusterView::onHeartbeat(const pb::ElectionMessage& m, Time t) {
   }
   auto& from = members_[m.from()];
   from.lastSeen = t;
-  from.knownEvents.clear();
-  for (const auto& [o, s] : m.known_events()) from.knownEvents[o] = s;
+  setKnownEvents(from, m);
+}
+
+void ClusterView::setKnownEvents(Member& m, const pb::ElectionMessage& msg) {
+  // In place: a whole map has one entry per origin (up to 1,000), and rebuilding it would
+  // allocate each node anew several times a second.
+  const auto& known = msg.known_events();
+  if (msg.known_events_delta()) {
+    for (const auto& [o, s] : known) m.knownEvents[o] = s;
+    return;
+  }
+  std::size_t matched = 0;
+  for (const auto& [o, s] : known) {
+    auto [it, added] = m.knownEvents.try_emplace(o, s);
+    if (!added) it->second = s;
+    ++matched;
+  }
+  if (m.knownEvents.size() == matched) return;
+  std::erase_if(m.knownEvents, [&](const auto& kv) { return !known.contains(kv.first); });
 }
 
 std::vector<std::string> ClusterView::onRelay(const pb::ElectionMessage& m, Time t) {
@@ -204,19 +220,18 @@ std::vector<std::string> ClusterView::routingThroughUs(const std::string& newMas
   return out;
 }
 
-std::vector<pb::NodeStatus> ClusterView::snapshotNodes(Time t, const std::string& master) const {
-  std::vector<pb::NodeStatus> out;
+void ClusterView::snapshotNodes(Time t, const std::string& master,
+                                google::protobuf::RepeatedPtrField<pb::NodeStatus>& out) const {
   for (const auto& [name, m] : members_) {
     if (m.status.name().empty() || !m.joined()) continue;  // known only from a vote request
-    auto n = m.status;
+    auto& n = *out.Add();
+    n = m.status;
     if (t - m.lastSeen > staleAfter(m)) {
       n.set_healthy(false);
       n.add_health_problems("no status for " + std::to_string((t - m.lastSeen) / 1000) + " s");
       if (n.role() == pb::MASTER && name != master) n.set_role(pb::FOLLOWER);
     }
-    out.push_back(std::move(n));
   }
-  return out;
 }
 
 std::set<std::string> ClusterView::standing() const {

@@ -48,7 +48,8 @@ class ClusterView {
     egressgw::v1::NodeStatus status;
     Time lastSeen = 0;             // local monotonic ms
     bool fromConfig = false;       // a voter named in the config
-    std::map<std::string, std::uint64_t> knownEvents;  // what it holds, per origin (replication)
+    std::map<std::string, std::uint64_t> knownEvents;  // what it holds, per origin (replication; its
+                                                       // whole map, updated by its changes)
     Time changedAt = 0;            // its status last changed (significantly, for an observer)
     bool direct = false;           // an observer that reports to us (we are its feed)
     bool relayPending = false;     // direct, changed since our last relay to the master
@@ -104,9 +105,12 @@ class ClusterView {
   // Members whose latest status says they route through us (the old master during a drain);
   // the new master itself is not waited for.
   std::vector<std::string> routingThroughUs(const std::string& newMaster) const;
-  // The nodes of the published snapshot (without us): a member not heard of for
-  // its stale bound is shown unhealthy, and never as a second master.
-  std::vector<egressgw::v1::NodeStatus> snapshotNodes(Time t, const std::string& master) const;
+  // The nodes of the published snapshot (without us), appended to `out`: a member not heard of
+  // for its stale bound is shown unhealthy, and never as a second master. Cleared elements that
+  // `out` keeps from an earlier snapshot are reused, strings and all: ten snapshots a second of
+  // 1,000 nodes then allocate next to nothing.
+  void snapshotNodes(Time t, const std::string& master,
+                     google::protobuf::RepeatedPtrField<egressgw::v1::NodeStatus>& out) const;
   // Voters and joined members: who may send us more than a status report (TLS admission).
   std::set<std::string> admitted() const;
   // Voters and members that have reported as a voter or a candidate: names an observer
@@ -124,6 +128,9 @@ class ClusterView {
   // A member heard of `age` ms before t (a master's or a feed's age): last-seen moves only forward.
   static Time seenAt(std::int64_t age, Time t) { return t - std::max<std::int64_t>(age, 0); }
   static void heardAgo(Member& m, std::int64_t age, Time t);
+  // The member's knownEvents from its message: the whole map replaces ours, changes
+  // (known_events_delta) update the origins they name.
+  static void setKnownEvents(Member& m, const egressgw::v1::ElectionMessage& msg);
   Time staleAfter(const Member& m) const {
     return m.observer() ? timing_.observerStaleAfter() : timing_.staleAfter();
   }

@@ -67,8 +67,11 @@ class Agent final : public ClusterBackend, private DriverSink {
 
  private:
   // DriverSink (loop thread)
-  void publish(PublishedState s) override;
+  void publish(PublishedState& s) override;
   void failoverGap(std::int64_t ms) override;
+  // The state's bytes without the nodes' wall_time_ms (which changes with every publish): equal
+  // keys, nothing for a Watch stream to tell. `state` is left as it was.
+  static std::string comparisonKey(egressgw::v1::ClusterState& state);
 
   std::string onPeerMessage(egressgw::v1::ElectionMessage&& m);  // a gRPC thread
   grpc::Status admitPeer(const egressgw::v1::ElectionMessage& m, const auth::Identity& who) const;  // TLS; any thread
@@ -92,6 +95,7 @@ class Agent final : public ClusterBackend, private DriverSink {
   // Published by the driver (loop thread), read by the others.
   mutable std::mutex snapMu_;
   egressgw::v1::ClusterState snapshot_;
+  std::string snapshotKey_;  // loop thread: comparisonKey(snapshot_)
   mutable std::mutex knownMu_;
   std::set<std::string> knownPeers_;  // voters and joined members, for admitPeer
   std::set<std::string> standing_;    // voters and candidates: no observer certificate speaks for them

@@ -289,7 +289,7 @@ void Driver::sendElection(const election::Message& m) {
     *out.add_cluster() = selfStatus();
     if (auto* mem = view_.find(m.to))
       for (auto& e : ports_.events->missingFor(mem->knownEvents, 64)) *out.add_events() = std::move(e);
-    for (const auto& [o, s] : ports_.events->known()) (*out.mutable_known_events())[o] = s;
+    addKnownEvents(out, m.to, t);
   }
   sendTo(m.to, std::move(out));
 }
@@ -300,11 +300,10 @@ void Driver::sendStatusReport() {
   msg.set_type(pb::STATUS_REPORT);
   msg.set_term(election_->term());
   *msg.mutable_status() = selfStatus();
-  for (const auto& [o, s] : ports_.events->known()) (*msg.mutable_known_events())[o] = s;
+  const auto t = now();
   if (election_->isVoter()) {
     // What our observers told us goes on to the master (changes now, ages every keepalive).
     for (auto& s : view_.takeRelay()) *msg.add_relayed() = std::move(s);
-    const auto t = now();
     if (t - agesSentAt_ >= view_.timing().observerKeepalive) {
       agesSentAt_ = t;
       for (const auto& [name, age] : view_.ages(t, true)) (*msg.mutable_ages())[name] = age;
@@ -318,12 +317,35 @@ void Driver::sendStatusReport() {
     for (const auto& v : cfg_.voters)
       if (v.name != cfg_.node.name) targets.push_back(v.name);
   }
-  for (const auto& t : targets) {
-    auto copy = msg;
-    std::map<std::string, std::uint64_t> known;
-    if (auto* mem = view_.find(t)) known = mem->knownEvents;
-    for (auto& e : ports_.events->missingFor(known, 64)) *copy.add_events() = std::move(e);
-    sendTo(t, std::move(copy));
+  static const std::map<std::string, std::uint64_t> kNothing;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    // The last target takes the message itself: one copy fewer of the known map and the relay.
+    pb::ElectionMessage copy;
+    if (i + 1 < targets.size())
+      copy = msg;
+    else
+      copy = std::move(msg);
+    addKnownEvents(copy, targets[i], t);
+    const auto* mem = view_.find(targets[i]);
+    for (auto& e : ports_.events->missingFor(mem ? mem->knownEvents : kNothing, 64)) *copy.add_events() = std::move(e);
+    sendTo(targets[i], std::move(copy));
+  }
+}
+
+void Driver::addKnownEvents(pb::ElectionMessage& msg, const std::string& peer, Time t) {
+  // The whole map is one entry per origin, so one per node (1,000 in a heartbeat or a report ten
+  // times a second). A peer gets it first and once a second; in between, what changed since our
+  // last message to it. Per peer, not per message type: it keeps one map of ours, whether a
+  // heartbeat or a report brought it.
+  auto& sent = knownSent_[peer];
+  auto& known = *msg.mutable_known_events();
+  auto put = [&](const std::string& o, std::uint64_t s) { known[o] = s; };
+  if (t - sent.wholeAt >= kKnownWholeEvery) {
+    sent.version = ports_.events->forEachKnown(put);
+    sent.wholeAt = t;
+  } else {
+    sent.version = ports_.events->forEachKnownSince(sent.version, put);
+    msg.set_known_events_delta(true);
   }
 }
 
@@ -331,6 +353,7 @@ void Driver::refreshMembers(Time t) {
   const bool master = election_->role() == Role::Master;
   for (const auto& name : view_.expire(t)) {
     viewSent_.erase(name);
+    knownSent_.erase(name);
     if (master) record(EventKind::NodeLeft, name, "not heard of within its expiry (20 election timeouts; an observer: 20 keepalives)");
   }
   auto infos = view_.peerInfo(t);

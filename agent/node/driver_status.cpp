@@ -52,6 +52,8 @@ void Driver::publishState() {
   const auto t = now();
   PublishedState p;
   auto& s = p.state;
+  s.Swap(&spareState_);
+  s.Clear();  // keeps its node objects for reuse (ClusterView::snapshotNodes)
   s.set_master(master());
   s.set_term(term());
   s.set_master_since_ms(master().empty() ? 0 : masterSinceMs_);
@@ -66,7 +68,7 @@ void Driver::publishState() {
   s.set_partial(observer_);  // an observer holds no view of the others (docs/membership.md)
   for (const auto& v : cfg_.voters) s.add_voters(v.name);
   *s.add_nodes() = selfStatus();
-  for (auto& n : view_.snapshotNodes(t, master())) *s.add_nodes() = std::move(n);
+  view_.snapshotNodes(t, master(), *s.mutable_nodes());
   p.admitted = view_.admitted();
   p.standing = view_.standing();
   if (observer_ && !master().empty()) p.admitted.insert(master());  // a non-voting master tells us itself
@@ -82,7 +84,8 @@ void Driver::publishState() {
   r.datapathInSync = ports_.datapath && ports_.datapath->inSync();
   r.datapathProblem = health_.lastApplyError;
   r.electionTimeoutMs = cfg_.election.electionTimeout.count();
-  sink_.publish(std::move(p));
+  sink_.publish(p);
+  spareState_.Swap(&p.state);
 }
 
 }  // namespace egw

@@ -51,7 +51,21 @@ void EventStore::index(Event e) {
   if (seqs.count(e.seq())) return;  // a duplicate in the journal (should not happen): keep the first
   if (e.origin() == self_ && e.seq() >= nextLocalSeq_) nextLocalSeq_ = e.seq() + 1;
   events_.push_back(std::move(e));
-  seqs.emplace(events_.back().seq(), events_.size());
+  const auto seq = events_.back().seq();
+  seqs.emplace(seq, events_.size());
+  // known_ moves only forward: past this seq and any held right after it (a gap just closed).
+  const auto& origin = events_.back().origin();
+  auto [k, added] = known_.try_emplace(origin, 0);
+  auto& high = k->second;
+  const auto before = high;
+  if (seq == high + 1)
+    for (auto it = seqs.find(seq); it != seqs.end() && it->first == high + 1; ++it) high = it->first;
+  if (added || high != before) {
+    auto [v, first] = knownVersionOf_.try_emplace(origin, 0);
+    if (!first) knownChanges_.erase(v->second);
+    v->second = ++knownVersion_;
+    knownChanges_.emplace(knownVersion_, origin);
+  }
 }
 
 Result<EventStore::Entry> EventStore::acceptLocked(Event e) {
@@ -127,29 +141,15 @@ std::uint64_t EventStore::lastCursor() const {
   return events_.size();
 }
 
-namespace {
-// The highest seq h such that 1..h are all in `seqs` (seq -> cursor).
-std::uint64_t contiguousHigh(const std::map<std::uint64_t, std::uint64_t>& seqs) {
-  std::uint64_t h = 0;
-  for (const auto& kv : seqs) {
-    if (kv.first != h + 1) break;
-    h = kv.first;
-  }
-  return h;
-}
-}  // namespace
-
 std::map<std::string, std::uint64_t> EventStore::known() const {
   std::lock_guard lk(mu_);
-  std::map<std::string, std::uint64_t> out;
-  for (const auto& [origin, seqs] : byOrigin_) out[origin] = contiguousHigh(seqs);
-  return out;
+  return known_;
 }
 
 std::uint64_t EventStore::knownOf(const std::string& origin) const {
   std::lock_guard lk(mu_);
-  auto it = byOrigin_.find(origin);
-  return it == byOrigin_.end() ? 0 : contiguousHigh(it->second);
+  auto it = known_.find(origin);
+  return it == known_.end() ? 0 : it->second;
 }
 
 std::vector<EventStore::Event> EventStore::missingForImpl(const std::map<std::string, std::uint64_t>& peerKnown,
@@ -157,10 +157,13 @@ std::vector<EventStore::Event> EventStore::missingForImpl(const std::map<std::st
   std::lock_guard lk(mu_);
   // Collect cursors of events above the peer's contiguous mark, then emit in cursor order so the
   // peer receives them in the order we accepted them.
+  // Both maps are ordered by origin: one walk over the two, no lookup per origin.
   std::vector<std::uint64_t> cursors;
+  auto k = peerKnown.begin();
   for (const auto& [origin, seqs] : byOrigin_) {
-    auto k = peerKnown.find(origin);
-    std::uint64_t have = k == peerKnown.end() ? 0 : k->second;
+    while (k != peerKnown.end() && k->first < origin) ++k;
+    const std::uint64_t have = k != peerKnown.end() && k->first == origin ? k->second : 0;
+    if (!seqs.empty() && seqs.rbegin()->first <= have) continue;
     for (auto it = seqs.upper_bound(have); it != seqs.end(); ++it) cursors.push_back(it->second);
   }
   std::sort(cursors.begin(), cursors.end());

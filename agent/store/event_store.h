@@ -64,9 +64,30 @@ class EventStore {
 
   // Per origin, the highest seq h such that seqs 1..h are all held (ElectionMessage.known_events).
   std::map<std::string, std::uint64_t> known() const;
+  // The same, one call f(origin, mark) per origin in origin order, without a copy of the map (f
+  // must not call back into the store). Returns the version of known() f saw (forEachKnownSince).
+  template <typename F>
+  std::uint64_t forEachKnown(F&& f) const {
+    std::lock_guard lk(mu_);
+    for (const auto& [origin, high] : known_) f(origin, high);
+    return knownVersion_;
+  }
+  // Every change of known() (an origin's mark moved, or a new origin) makes a new version. Calls
+  // f(origin, mark) for the origins changed after `version`, in the order they last changed, and
+  // returns the version now: what a peer that got known() at `version` needs to be up to date.
+  template <typename F>
+  std::uint64_t forEachKnownSince(std::uint64_t version, F&& f) const {
+    std::lock_guard lk(mu_);
+    for (auto it = knownChanges_.upper_bound(version); it != knownChanges_.end(); ++it)
+      f(it->second, known_.at(it->second));
+    return knownVersion_;
+  }
   // The same for one origin (0: none held): what a feed tells an observer with every answer.
   std::uint64_t knownOf(const std::string& origin) const;
   // Events a peer that holds `peerKnown` (its known()) lacks, in cursor order, at most limit.
+  std::vector<Event> missingFor(const std::map<std::string, std::uint64_t>& peerKnown, std::size_t limit) const {
+    return missingForImpl(peerKnown, limit);
+  }
   template <typename MapLike>
   std::vector<Event> missingFor(const MapLike& peerKnown, std::size_t limit) const {
     std::map<std::string, std::uint64_t> m(peerKnown.begin(), peerKnown.end());
@@ -96,6 +117,11 @@ class EventStore {
   std::vector<Event> events_;  // events_[cursor - 1]
   // origin -> seq -> cursor
   std::map<std::string, std::map<std::uint64_t, std::uint64_t>> byOrigin_;
+  // origin -> the highest seq h with 1..h all held (known()), kept up to date by index().
+  std::map<std::string, std::uint64_t> known_;
+  std::uint64_t knownVersion_ = 0;                      // of known_: +1 per change
+  std::map<std::string, std::uint64_t> knownVersionOf_; // origin -> the version of its last change
+  std::map<std::uint64_t, std::string> knownChanges_;   // that version -> origin (one per origin)
   std::uint64_t nextLocalSeq_ = 1;
 
   std::mutex subMu_;  // held while subscribers run; serializes them

@@ -11,8 +11,10 @@
 # this benchmark's traffic; without root (or with --no-netns) they are the whole host's loopback.
 #
 # Usage: bench/scale/loadgen.sh [--observers N (1000)] [--seconds S (60)] [--endpoints E (1)]
-#                               [--channels C (1)] [--no-netns] [--keep]
+#                               [--channels C (1)] [--agent PATH] [--no-netns] [--keep]
 #   --endpoints, --channels: passed to bench_scale_loadgen (see its --help)
+#   --agent: the egress-agent binary for the voters (default build/release/agent/egress-agent),
+#            e.g. a saved copy of an older build to measure it beside the current one
 set -euo pipefail
 N=1000
 SECS=60
@@ -20,6 +22,7 @@ ENDPOINTS=1
 CHANNELS=1
 NETNS=1
 KEEP=0
+AGENT=
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -27,14 +30,15 @@ while [[ $# -gt 0 ]]; do
     --seconds) SECS=$2; shift 2 ;;
     --endpoints) ENDPOINTS=$2; shift 2 ;;
     --channels) CHANNELS=$2; shift 2 ;;
+    --agent) AGENT=$2; shift 2 ;;
     --no-netns) NETNS=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "loadgen.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-AGENT=$ROOT/build/release/agent/egress-agent
+AGENT=${AGENT:-$ROOT/build/release/agent/egress-agent}
 GEN=$ROOT/build/release/bench/scale/bench_scale_loadgen
 for b in "$AGENT" "$GEN"; do
   [[ -x $b ]] || { echo "loadgen.sh: $b is not built (cmake --build build/release --target bench_scale_loadgen)" >&2; exit 2; }

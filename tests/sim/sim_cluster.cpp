@@ -120,7 +120,7 @@ struct SimCluster::Node final : DriverSink {
   Time dpSince = 0;
   pb::ClusterState published;
 
-  void publish(PublishedState p) override { published = std::move(p.state); }
+  void publish(PublishedState& p) override { published.Swap(&p.state); }
   void failoverGap(std::int64_t) override {}
 };
 

@@ -82,6 +82,48 @@ class TestClusterView : public QObject {
     QCOMPARE(v.find("egress-2")->knownEvents.at("egress-2"), 5u);
   }
 
+  // Each report's known_events replaces the last one's (updated in place): an origin the peer
+  // no longer names is gone, as after a peer's restart with an empty journal.
+  void eachReportsKnownEventsReplaceTheLast() {
+    auto v = view();
+    auto m = report(status("egress-2"));
+    (*m.mutable_known_events())["a"] = 3;
+    (*m.mutable_known_events())["b"] = 7;
+    v.onStatusReport(m, 10);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 3}, {"b", 7}}));
+    (*m.mutable_known_events())["a"] = 4;
+    v.onStatusReport(m, 20);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 4}, {"b", 7}}));
+    m.mutable_known_events()->erase("b");
+    (*m.mutable_known_events())["c"] = 1;
+    v.onStatusReport(m, 30);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 4}, {"c", 1}}));
+    m.mutable_known_events()->clear();
+    v.onStatusReport(m, 40);
+    QVERIFY(v.find("egress-2")->knownEvents.empty());
+
+    // Changes (known_events_delta) update the origins they name and keep the others, from a
+    // report or a heartbeat alike.
+    (*m.mutable_known_events())["a"] = 5;
+    (*m.mutable_known_events())["b"] = 2;
+    v.onStatusReport(m, 50);
+    m.mutable_known_events()->clear();
+    (*m.mutable_known_events())["b"] = 3;
+    m.set_known_events_delta(true);
+    v.onStatusReport(m, 60);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 5}, {"b", 3}}));
+    pb::ElectionMessage hb;
+    hb.set_type(pb::HEARTBEAT);
+    hb.set_from("egress-2");
+    hb.set_known_events_delta(true);
+    (*hb.mutable_known_events())["c"] = 1;
+    v.onHeartbeat(hb, 70);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"a", 5}, {"b", 3}, {"c", 1}}));
+    hb.set_known_events_delta(false);
+    v.onHeartbeat(hb, 80);
+    QCOMPARE(v.find("egress-2")->knownEvents, (std::map<std::string, std::uint64_t>{{"c", 1}}));
+  }
+
   void aHeartbeatSetsLastSeenFromTheMastersAgesNotFromItsArrival() {
     // Issue 17 item 1: a follower showed a dead node as alive because every heartbeat refreshed
     // every member's last-seen. The master's age is what counts.
@@ -99,7 +141,8 @@ class TestClusterView : public QObject {
     v.onHeartbeat(hb, 6000);
     QCOMPARE(v.find("worker-7")->lastSeen, 1000);
     QCOMPARE(v.find("egress-2")->lastSeen, 6000);  // the master itself we just heard
-    auto shown = v.snapshotNodes(6000, "egress-2");
+    google::protobuf::RepeatedPtrField<pb::NodeStatus> shown;
+    v.snapshotNodes(6000, "egress-2", shown);
     auto w = std::find_if(shown.begin(), shown.end(), [](const auto& n) { return n.name() == "worker-7"; });
     QVERIFY(w != shown.end());
     QVERIFY(!w->healthy());
@@ -232,13 +275,24 @@ class TestClusterView : public QObject {
     auto old = status("egress-2");
     old.set_role(pb::MASTER);
     v.onStatusReport(report(old), 0);
-    auto fresh = v.snapshotNodes(100, "egress-3");
-    QCOMPARE(fresh.size(), std::size_t{1});
-    QVERIFY(fresh[0].healthy());
-    auto stale = v.snapshotNodes(5000, "egress-3");
-    QVERIFY(!stale[0].healthy());
-    QCOMPARE(stale[0].role(), pb::FOLLOWER);
-    QCOMPARE(QString::fromStdString(stale[0].health_problems(0)), QStringLiteral("no status for 5 s"));
+    google::protobuf::RepeatedPtrField<pb::NodeStatus> snap;
+    v.snapshotNodes(100, "egress-3", snap);
+    QCOMPARE(snap.size(), 1);
+    QVERIFY(snap[0].healthy());
+    // Into the same field, cleared: its node is reused and holds nothing of the last snapshot.
+    snap.Clear();
+    v.snapshotNodes(5000, "egress-3", snap);
+    QCOMPARE(snap.size(), 1);
+    const auto& stale = snap[0];
+    QVERIFY(!stale.healthy());
+    QCOMPARE(stale.role(), pb::FOLLOWER);
+    QCOMPARE(stale.health_problems_size(), 1);
+    QCOMPARE(QString::fromStdString(stale.health_problems(0)), QStringLiteral("no status for 5 s"));
+    snap.Clear();
+    v.snapshotNodes(100, "egress-3", snap);
+    QVERIFY(snap[0].healthy());
+    QCOMPARE(snap[0].health_problems_size(), 0);
+    QCOMPARE(snap[0].role(), pb::MASTER);
   }
 
   void admittedAreVotersAndJoinedMembers() {

@@ -195,6 +195,71 @@ class TestEventStore : public QObject {
     QCOMPARE(s->missingFor(pm, 100).size(), std::size_t(3));
   }
 
+  // known() is kept as events arrive (not recomputed per call): a gap that closes moves the mark
+  // over everything held after it, and origins interleave with the peer's in missingFor.
+  void knownFollowsGapsAsTheyCloseAndMissingForWalksOriginsInOrder() {
+    QTemporaryDir d;
+    auto s = openStore(d);
+    for (std::uint64_t q : {5u, 3u, 4u}) QVERIFY(*s->merge(ev("b", q)));
+    QCOMPARE(s->known()["b"], 0u);  // held, but 1 is missing: the origin is known with 0
+    QCOMPARE(s->knownOf("b"), 0u);
+    QVERIFY(*s->merge(ev("b", 1)));
+    QCOMPARE(s->knownOf("b"), 1u);
+    QVERIFY(*s->merge(ev("b", 2)));
+    QCOMPARE(s->knownOf("b"), 5u);  // 2 closed the gap: 3, 4, 5 follow
+    QVERIFY(!*s->merge(ev("b", 4)));  // a duplicate changes nothing
+    QCOMPARE(s->knownOf("b"), 5u);
+    QCOMPARE(s->knownOf("nobody"), 0u);
+    QVERIFY(*s->merge(ev("d", 1)));
+    std::vector<std::pair<std::string, std::uint64_t>> walked;
+    s->forEachKnown([&](const std::string& o, std::uint64_t h) { walked.emplace_back(o, h); });
+    QCOMPARE(walked, (std::vector<std::pair<std::string, std::uint64_t>>{{"b", 5}, {"d", 1}}));
+
+    // The peer knows origins we lack ("a", "c", "e") and lacks one we hold ("d").
+    std::map<std::string, std::uint64_t> peer{{"a", 9}, {"b", 4}, {"c", 1}, {"e", 2}};
+    auto missing = s->missingFor(peer, 100);
+    QCOMPARE(missing.size(), std::size_t(2));
+    QCOMPARE(missing[0].origin(), std::string("b"));
+    QCOMPARE(missing[0].seq(), 5u);
+    QCOMPARE(missing[1].origin(), std::string("d"));
+    peer["d"] = 1;
+    peer["b"] = 5;
+    QCOMPARE(s->missingFor(peer, 100).size(), std::size_t(0));
+  }
+
+  // What a peer that got known() at some version needs: the origins whose mark moved since, each
+  // once with its mark now, and nothing when nothing changed (known_events as changes).
+  void knownChangesSinceAVersion() {
+    QTemporaryDir d;
+    auto s = openStore(d);
+    using Marks = std::vector<std::pair<std::string, std::uint64_t>>;
+    auto since = [&](std::uint64_t v, Marks& out) {
+      out.clear();
+      return s->forEachKnownSince(v, [&](const std::string& o, std::uint64_t h) { out.emplace_back(o, h); });
+    };
+    Marks got;
+    QCOMPARE(since(0, got), 0u);
+    QVERIFY(got.empty());
+    QVERIFY(*s->merge(ev("a", 1)));
+    QVERIFY(*s->merge(ev("b", 2)));  // a new origin is a change, even with mark 0
+    const auto v1 = since(0, got);
+    QCOMPARE(got, (Marks{{"a", 1}, {"b", 0}}));
+    QCOMPARE(since(v1, got), v1);
+    QVERIFY(got.empty());
+    QVERIFY(*s->merge(ev("b", 3)));  // held, but the mark stays 0: no change
+    QCOMPARE(since(v1, got), v1);
+    QVERIFY(*s->merge(ev("a", 2)));
+    QVERIFY(*s->merge(ev("b", 1)));  // closes b's gap: 0 -> 3
+    QVERIFY(*s->merge(ev("a", 3)));  // a changes twice: named once, with its last mark
+    const auto v2 = since(v1, got);
+    QCOMPARE(got, (Marks{{"b", 3}, {"a", 3}}));
+    QVERIFY(!*s->merge(ev("a", 3)));
+    QCOMPARE(since(v2, got), v2);
+    QVERIFY(got.empty());
+    const auto all = s->forEachKnown([](const std::string&, std::uint64_t) {});
+    QCOMPARE(all, v2);
+  }
+
   // Our own event at 2^63 (from a peer, or a damaged journal; the fuzzer found the journal case)
   // leaves no sequence every reader accepts: the append is refused and nothing is written, where
   // it used to journal an event that the next start dropped.
