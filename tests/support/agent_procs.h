@@ -95,7 +95,8 @@ inline std::shared_ptr<grpc::Channel> tlsChannel(const std::string& endpoint, co
 inline std::optional<pb::ClusterState> fetchState(pb::Cluster::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  // Generous for a sanitizer build on a busy machine; a stopped agent is never asked.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(2000));
   auto reader = stub.Watch(&ctx, pb::WatchRequest{});
   pb::WatchUpdate u;
   std::optional<pb::ClusterState> out;
