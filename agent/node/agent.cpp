@@ -103,7 +103,7 @@ Status Agent::start() {
     peerService_ = std::make_unique<PeerService>(
         onMessage, cfg_.node.name, [this](const pb::ElectionMessage& m, const auth::Identity& who) { return admitPeer(m, who); });
   } else {
-    peerService_ = std::make_unique<PeerService>(onMessage);
+    peerService_ = std::make_unique<PeerService>(onMessage, cfg_.node.name);
   }
   auto screds = serverCredentials(cfg_.tls);
   if (!screds) return Status::failure(screds.error());
@@ -161,18 +161,8 @@ Status Agent::start() {
 }
 
 std::string Agent::onPeerMessage(pb::ElectionMessage&& m) {
-  if (auto refusal = codec::checkEnvelope(m, cfg_.node.name, kProtocolVersion); !refusal.empty()) {
-    // The sender sees the refusal in its Ack and logs it; we say it too, a few lines per sender.
-    bool logIt;
-    {
-      std::lock_guard lock(refusalLogMu_);
-      logIt = refusalLog_.take(m.from().substr(0, 63), std::chrono::steady_clock::now());
-    }
-    if (logIt)
-      log::get("election")->warn("{}: refused {} from '{}' ({}): {}", cfg_.node.name, pb::MessageType_Name(m.type()),
-                                 m.from().substr(0, 63), m.from_endpoint().substr(0, 80), refusal);
-    return refusal;
-  }
+  // A refusal goes back in the Ack; PeerService logs it.
+  if (auto refusal = codec::checkEnvelope(m, cfg_.node.name, kProtocolVersion); !refusal.empty()) return refusal;
   loop_.post([this, m = std::move(m)] { driver_->onPeerMessage(m); });
   return {};
 }

@@ -15,7 +15,6 @@
 #include "agent/node/driver.h"
 #include "agent/node/loop.h"
 #include "agent/security/auth.h"
-#include "agent/security/limiter.h"
 #include "egressgw/v1/cluster.pb.h"
 #include "egressgw/v1/peer.pb.h"
 #include "egw/config.h"
@@ -99,8 +98,6 @@ class Agent final : public ClusterBackend, private DriverSink {
   mutable std::mutex knownMu_;
   std::set<std::string> knownPeers_;  // voters and joined members, for admitPeer
   std::set<std::string> standing_;    // voters and candidates: no observer certificate speaks for them
-  std::mutex refusalLogMu_;
-  TokenBuckets refusalLog_{1.0, 3.0};  // refused peer messages, per sender
   mutable std::mutex metricsMu_;
   std::uint64_t metricsFailovers_ = 0;
   Histogram metricsGaps_ = Histogram::failoverGapSeconds();

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "egw/log.h"
+#include "agent/core/cluster_view.h"
 #include "agent/security/grpc_util.h"
 
 namespace egw {
@@ -16,13 +17,18 @@ auth::PeerClaim peerClaim(const pb::ElectionMessage& m) {
   c.from = m.from();
   c.kind = pb::MessageType_Name(m.type());
   // An observer speaks for itself only: its own status, its own events, nobody else's view.
+  // An observer as the cluster view counts one (isObserver), so the view never takes the report
+  // for a candidate's.
   bool own = m.type() == pb::STATUS_REPORT && m.status().name() == m.from() && m.status().role() == pb::OBSERVER &&
-             !m.status().voter() &&
-             (m.status().candidacy() == pb::CANDIDACY_UNSPECIFIED || m.status().candidacy() == pb::CANDIDACY_NONE) &&
-             m.cluster_size() == 0 && m.relayed_size() == 0 && m.ages_size() == 0;
+             isObserver(m.status()) && m.cluster_size() == 0 && m.relayed_size() == 0 && m.ages_size() == 0;
   for (const auto& e : m.events()) own = own && e.origin() == m.from();
   c.observerReport = own;
   return c;
+}
+
+bool PeerService::logAllowed(const std::string& key) {
+  std::lock_guard lk(logMu_);
+  return logRate_.take(key, std::chrono::steady_clock::now());
 }
 
 grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, const egressgw::v1::ElectionMessage* req,
@@ -34,12 +40,7 @@ grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, co
     if (st.ok() && admit_) st = admit_(*req, who);
     if (!st.ok()) {
       ++refused_;
-      bool logIt;
-      {
-        std::lock_guard lk(logMu_);
-        logIt = logRate_.take(who.key(), std::chrono::steady_clock::now());
-      }
-      if (logIt)
+      if (logAllowed(who.key()))
         log::get("election")->warn("{}: refused {} claiming to be from '{}' ({}, {}): {}", self_,
                                    egressgw::v1::MessageType_Name(req->type()), req->from().substr(0, 63),
                                    who.describe(), who.address, st.error_message());
@@ -48,6 +49,13 @@ grpc::ServerUnaryReactor* PeerService::Send(grpc::CallbackServerContext* ctx, co
     }
   }
   auto error = handler_(egressgw::v1::ElectionMessage(*req), ctx->peer());
+  // The sender sees the refusal in its Ack and logs it (PeerClients::noteRefusal); we say it too.
+  if (!error.empty()) {
+    const auto from = req->from().substr(0, 63);
+    if (logAllowed(from))
+      log::get("election")->warn("{}: refused {} from '{}' ({}): {}", self_, egressgw::v1::MessageType_Name(req->type()),
+                                 from, ctx->peer(), error);
+  }
   resp->set_accepted(error.empty());
   resp->set_error(error);
   reactor->Finish(grpc::Status::OK);

@@ -35,9 +35,11 @@ class PeerService final : public egressgw::v1::Peer::CallbackService {
   // or a joined member; a status report is how a node joins)? Non-OK (PERMISSION_DENIED) goes
   // back to the caller as the call's status. Called on a gRPC thread.
   using Admission = std::function<grpc::Status(const egressgw::v1::ElectionMessage&, const auth::Identity&)>;
-  explicit PeerService(Handler h) : handler_(std::move(h)) {}
+  // Refusals (the handler's, and with TLS the certificate's and `admit`'s) are logged with
+  // `self`, a few lines per caller and second.
+  explicit PeerService(Handler h, std::string self = {}) : handler_(std::move(h)), self_(std::move(self)) {}
   // TLS: every call needs a node certificate whose CN is the message's `from`, or an observer
-  // certificate and an observer's report about itself (auth::authorizePeer), then `admit`. Refusals are logged, a few lines per caller and second.
+  // certificate and an observer's report about itself (auth::authorizePeer), then `admit`.
   PeerService(Handler h, std::string self, Admission admit)
       : handler_(std::move(h)), self_(std::move(self)), admit_(std::move(admit)), certificatesRequired_(true) {}
 
@@ -53,6 +55,7 @@ class PeerService final : public egressgw::v1::Peer::CallbackService {
   std::atomic<std::uint64_t> refused_{0};
   std::mutex logMu_;
   TokenBuckets logRate_{1.0, 5.0};
+  bool logAllowed(const std::string& key);
 };
 
 class PeerClients final : public ports::PeerTransport {
@@ -69,8 +72,8 @@ class PeerClients final : public ports::PeerTransport {
               bool verifyNodeName = false, ChannelFactory factory = {});
   ~PeerClients() override;
   // Asynchronous, and never blocks on a new target: the first send to an endpoint queues the
-  // message, and a thread of ours makes the channel (about 1 ms each; a new master telling a
-  // few hundred observers would otherwise hold the loop thread, and its heartbeats, that long).
+  // message, and a thread of ours makes the channel (a new master telling a few hundred
+  // observers held the loop thread, and its heartbeats, while it made theirs; docs/bench-scale.md).
   // Drops the message (and counts it) when too many are in flight or queued to `endpoint`.
   void send(const std::string& endpoint, egressgw::v1::ElectionMessage msg, const std::string& serverName) override;
   std::uint64_t sent() const { return sent_; }

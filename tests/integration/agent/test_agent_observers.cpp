@@ -158,6 +158,10 @@ class TestAgentObservers : public QObject {
     stand.mutable_status()->set_role(pb::CANDIDATE);
     stand.mutable_status()->set_candidacy(pb::CANDIDACY_ENABLED);
     QCOMPARE(sendAsObserver(voter, stand, &ack).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    // Without a candidacy the cluster view would not count it as an observer either.
+    auto unsaid = observerReport("worker-1");
+    unsaid.mutable_status()->set_candidacy(pb::CANDIDACY_UNSPECIFIED);
+    QCOMPARE(sendAsObserver(voter, unsaid, &ack).error_code(), grpc::StatusCode::PERMISSION_DENIED);
     auto relay = observerReport("worker-1");
     relay.add_relayed()->set_name("worker-2");
     QCOMPARE(sendAsObserver(voter, relay, &ack).error_code(), grpc::StatusCode::PERMISSION_DENIED);
