@@ -186,9 +186,8 @@ void Driver::onRoleOrMaster(const std::optional<Role>&, Time t) {
   if (!observer_ && (election_->isVoter() || m == cfg_.node.name)) {
     // Our observers hear of the change from us at once, every voter telling its own. A new
     // master also tells the observers whose feed was the old master (it will not). Not every
-    // observer: a message to a node we never talked to opens a gRPC channel, about a millisecond
-    // of this thread each (real.sh, docs/bench-scale.md), which at 1,000 observers would
-    // delay the new master's first heartbeats past its lease.
+    // observer: the others hear it from their own feed, and each of the old master's needs a
+    // connection opened now (PeerClients makes it off this thread; docs/bench-scale.md).
     auto to = view_.directObservers(t);
     if (m == cfg_.node.name && !lastKnownMaster_.empty() && lastKnownMaster_ != m)
       for (auto& o : view_.observersOf(lastKnownMaster_, t)) to.push_back(std::move(o));
